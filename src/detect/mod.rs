@@ -1,0 +1,3 @@
+//! Detection: rule packs, validators, dictionaries, context and the compiled engine.
+
+pub mod validators;

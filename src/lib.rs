@@ -1,0 +1,9 @@
+//! withhold: find the sensitive content in an Atlassian Cloud site and rank the
+//! containers to exclude from Atlassian's AI data contribution.
+//!
+//! The modules follow the pipeline of DESIGN §1: `sources` → `text` → `detect`
+//! → `report`. Data flows one way; a later stage never calls an earlier one.
+
+pub mod detect;
+pub mod model;
+pub mod text;
