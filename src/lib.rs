@@ -4,6 +4,10 @@
 //! The modules follow the pipeline of DESIGN §1: `sources` → `text` → `detect`
 //! → `report`. Data flows one way; a later stage never calls an earlier one.
 
+pub mod cli;
 pub mod detect;
 pub mod model;
+pub mod report;
+pub mod scan;
+pub mod sources;
 pub mod text;

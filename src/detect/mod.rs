@@ -1,3 +1,11 @@
-//! Detection: rule packs, validators, dictionaries, context and the compiled engine.
+//! Detection: rule packs, validators, dictionaries, context, allow lists and
+//! the compiled engine that puts them together.
 
+pub mod allow;
+pub mod context;
+pub mod dictionary;
+pub mod engine;
+pub mod fingerprint;
+pub mod mask;
+pub mod rules;
 pub mod validators;

@@ -1,0 +1,126 @@
+//! The command line: argument definitions and one module per subcommand.
+//!
+//! Exit codes (DESIGN §9): 0 ok, 1 findings above `--fail-on`, 2 usage or
+//! configuration error, 3 partial scan.
+
+pub mod rules;
+pub mod scan;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "withhold", version, about = "Find sensitive content in Atlassian Cloud and rank what to exclude from AI data contribution")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan a source and write findings.jsonl and summary.json.
+    Scan(ScanArgs),
+    /// List, check, explain and export the detection rules.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// Directory of rule packs (*.toml) added to, or replacing by pack name, the built-in packs.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Scan the bundled demo site.
+    #[arg(long, conflicts_with = "path")]
+    pub demo: bool,
+    /// Scan files: plain text, HTML / Confluence storage XHTML, ADF JSON.
+    #[arg(long, value_name = "PATH", num_args = 1.., required_unless_present = "demo")]
+    pub path: Vec<PathBuf>,
+    /// Output directory.
+    #[arg(long, value_name = "DIR", default_value = "withhold-out")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub detect: DetectArgs,
+    /// Client list: CSV `name,aliases,ordinary_word` (aliases `|`-separated).
+    #[arg(long, value_name = "FILE")]
+    pub clients: Option<PathBuf>,
+    /// Allow list and triage file (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub allow: Option<PathBuf>,
+    /// Keep the raw matched value in findings.jsonl (off by default).
+    #[arg(long)]
+    pub reveal: bool,
+    /// Detection threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Fingerprint key file (default: $WITHHOLD_KEY_FILE or ~/.config/withhold/fingerprint.key).
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the loaded rules: id, entity, category, severity, pack.
+    List {
+        #[command(flatten)]
+        detect: DetectArgs,
+        /// As JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run every example and negative example of every rule.
+    Check {
+        #[command(flatten)]
+        detect: DetectArgs,
+    },
+    /// Show everything about one rule.
+    Explain {
+        /// Rule id, e.g. secret.aws-access-key.
+        id: String,
+        #[command(flatten)]
+        detect: DetectArgs,
+    },
+    /// Print the loaded rules' patterns one per line, as `rg -f` reads them.
+    ExportPatterns {
+        #[command(flatten)]
+        detect: DetectArgs,
+    },
+}
+
+/// An error that maps to an exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Config(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Config(_) => 2,
+            CliError::Other(_) => 2,
+        }
+    }
+}
+
+/// Run a parsed command line; returns the process exit code.
+pub fn run(cli: Cli) -> Result<i32, CliError> {
+    match cli.command {
+        Command::Scan(args) => scan::run(args),
+        Command::Rules { command } => rules::run(command),
+    }
+}

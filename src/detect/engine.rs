@@ -1,0 +1,468 @@
+//! The compiled detection engine (DESIGN §5).
+//!
+//! Built once, `Sync`, shared by reference across rayon threads. Per document:
+//! one leftmost-first pass of a multi-pattern regex over every rule, then per
+//! hit only what that hit's rule needs (its `value` group, reject pattern,
+//! validator, context window); one Aho-Corasick pass for client names; allow
+//! lists last. A candidate that fails its rule is retried, anchored at the
+//! same place, against the lower-priority rules, so that one rule's rejected
+//! span cannot hide another rule's real value.
+
+use crate::detect::allow::AllowList;
+use crate::detect::context::ContextMatcher;
+use crate::detect::dictionary::{ClientDictionary, ClientHit};
+use crate::detect::fingerprint::{normalize_value, Fingerprinter};
+use crate::detect::mask::mask;
+use crate::detect::rules::{syntax_config, Rule, RuleSet};
+use crate::model::{Category, Document, Finding, Origin, Severity};
+use regex_automata::util::captures::Captures;
+use regex_automata::{meta, Anchored, Input, PatternID};
+use std::collections::BTreeMap;
+
+/// The rule id and entity of client-name findings.
+pub const CLIENT_RULE_ID: &str = "client.name";
+pub const CLIENT_ENTITY: &str = "CLIENT_NAME";
+
+/// Confidence given to documentation and test values.
+const TEST_VALUE_CONFIDENCE: f32 = 0.05;
+/// Documents larger than this are scanned in overlapping windows so that one
+/// huge page cannot monopolise a worker's memory for findings and captures.
+const WINDOW_BYTES: usize = 8 << 20;
+/// Overlap between windows: longer than any value a rule reports.
+const WINDOW_OVERLAP: usize = 64 << 10;
+/// The lazy DFA's cache per thread; the 2 MiB default thrashes on ~50 rules.
+const DFA_CACHE_BYTES: usize = 16 << 20;
+
+/// Options that shape what the engine reports.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    /// Keep the raw matched value in findings (`--reveal`).
+    pub reveal: bool,
+}
+
+/// What one document yielded.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct DocumentScan {
+    pub findings: Vec<Finding>,
+    /// Candidates the allow list removed, by reason and entity.
+    pub suppressed: BTreeMap<(&'static str, String), u64>,
+}
+
+/// One compiled engine.
+#[derive(Debug)]
+pub struct Engine {
+    rules: Vec<Rule>,
+    regex: Option<meta::Regex>,
+    /// Per rule: whether its pattern has a `value` group.
+    has_value_group: Vec<bool>,
+    context: ContextMatcher,
+    clients: Option<ClientDictionary>,
+    allow: AllowList,
+    fingerprinter: Fingerprinter,
+    options: EngineOptions,
+}
+
+/// A value a rule accepted, before allow lists and masking.
+struct Candidate {
+    rule: usize,
+    start: usize,
+    end: usize,
+    confidence: f32,
+    test_value: bool,
+}
+
+impl Engine {
+    /// Compile the engine from a rule set and the optional dictionary and allow list.
+    pub fn new(
+        rule_set: &RuleSet,
+        clients: Option<ClientDictionary>,
+        allow: AllowList,
+        fingerprinter: Fingerprinter,
+        options: EngineOptions,
+    ) -> anyhow::Result<Engine> {
+        let mut rules = rule_set.rules.clone();
+        // Pattern order is priority order: at the same start, leftmost-first
+        // picks the earlier pattern, i.e. the more specific rule.
+        rules.sort_by(|a, b| b.priority.cmp(&a.priority));
+        let regex = if rules.is_empty() {
+            None
+        } else {
+            let patterns: Vec<&str> = rules.iter().map(|r| r.pattern.as_str()).collect();
+            Some(
+                meta::Builder::new()
+                    .configure(meta::Config::new().hybrid_cache_capacity(DFA_CACHE_BYTES))
+                    .syntax(syntax_config())
+                    .build_many(&patterns)
+                    .map_err(|e| anyhow::anyhow!("compiling the rules together failed: {e}"))?,
+            )
+        };
+        let has_value_group = match &regex {
+            None => Vec::new(),
+            Some(re) => (0..rules.len())
+                .map(|i| {
+                    re.group_info()
+                        .to_index(PatternID::new_unchecked(i), "value")
+                        .is_some()
+                })
+                .collect(),
+        };
+        let context = ContextMatcher::new(rules.iter().enumerate().filter_map(|(i, r)| {
+            r.context
+                .as_ref()
+                .map(|c| (i as u32, c.words.as_slice(), c.deny.as_slice()))
+        }));
+        Ok(Engine {
+            rules,
+            regex,
+            has_value_group,
+            context,
+            clients,
+            allow,
+            fingerprinter,
+            options,
+        })
+    }
+
+    /// The rules in pattern (priority) order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn clients(&self) -> Option<&ClientDictionary> {
+        self.clients.as_ref()
+    }
+
+    /// Scan one document.
+    pub fn scan(&self, doc: &Document) -> DocumentScan {
+        let mut out = DocumentScan::default();
+        let mut candidates = Vec::new();
+        let text = doc.text.as_str();
+        if text.len() <= WINDOW_BYTES {
+            self.find_candidates(text, 0, text.len(), &mut candidates);
+        } else {
+            let mut start = 0;
+            while start < text.len() {
+                let end = floor_char_boundary(text, (start + WINDOW_BYTES).min(text.len()));
+                let before = candidates.len();
+                self.find_candidates(text, start, end, &mut candidates);
+                // A value that starts in the overlap is found again by the next window.
+                let next = if end == text.len() {
+                    end
+                } else {
+                    floor_char_boundary(text, end - WINDOW_OVERLAP)
+                };
+                if end != text.len() {
+                    let mut i = before;
+                    while i < candidates.len() {
+                        if candidates[i].start >= next {
+                            candidates.remove(i);
+                        } else {
+                            i += 1;
+                        }
+                    }
+                }
+                if next <= start {
+                    break;
+                }
+                start = next;
+            }
+        }
+        for c in &candidates {
+            let rule = &self.rules[c.rule];
+            self.emit(
+                doc,
+                &rule.id,
+                &rule.entity,
+                rule.category,
+                rule.severity,
+                c.confidence,
+                c.start,
+                c.end,
+                &text[c.start..c.end],
+                c.test_value,
+                &mut out,
+            );
+        }
+        if let Some(dict) = &self.clients {
+            let mut hits: Vec<ClientHit> = Vec::new();
+            dict.find(text, &mut hits);
+            for h in hits {
+                // A name inside a more specific finding (an email's domain) is that finding.
+                if candidates.iter().any(|c| h.start < c.end && c.start < h.end) {
+                    continue;
+                }
+                let client = &dict.clients()[h.client as usize];
+                let confidence = if h.context || !client.ordinary_word {
+                    0.9
+                } else {
+                    0.7
+                };
+                self.emit_client(doc, &client.name, confidence, h.start, h.end, &mut out);
+            }
+        }
+        out.findings.sort_by_key(|f| (f.start, f.end));
+        out
+    }
+
+    fn find_candidates(&self, text: &str, from: usize, to: usize, out: &mut Vec<Candidate>) {
+        let Some(re) = &self.regex else { return };
+        let bytes = text.as_bytes();
+        let mut caps: Option<Captures> = None;
+        let mut pos = from;
+        while pos < to {
+            let input = Input::new(bytes).range(pos..to);
+            let Some(m) = re.search(&input) else { break };
+            let pid = m.pattern().as_usize();
+            let mut accepted = self.evaluate(re, &mut caps, text, pid, m.start(), m.end(), to);
+            if accepted.is_none() {
+                // Lower-priority rules anchored at the same start.
+                for q in pid + 1..self.rules.len() {
+                    let anchored = Input::new(bytes)
+                        .range(m.start()..to)
+                        .anchored(Anchored::Pattern(PatternID::new_unchecked(q)));
+                    if let Some(m2) = re.search(&anchored) {
+                        accepted = self.evaluate(re, &mut caps, text, q, m2.start(), m2.end(), to);
+                        if accepted.is_some() {
+                            break;
+                        }
+                    }
+                }
+            }
+            match accepted {
+                Some(c) => {
+                    pos = c.end.max(m.start() + 1);
+                    out.push(c);
+                }
+                None => pos = m.start() + 1,
+            }
+        }
+    }
+
+    /// Decide whether rule `idx`'s match at `[start, end)` is a value to report.
+    #[allow(clippy::too_many_arguments)]
+    fn evaluate(
+        &self,
+        re: &meta::Regex,
+        caps: &mut Option<Captures>,
+        text: &str,
+        idx: usize,
+        start: usize,
+        end: usize,
+        limit: usize,
+    ) -> Option<Candidate> {
+        let rule = &self.rules[idx];
+        let (vs, ve) = if self.has_value_group[idx] {
+            let caps = caps.get_or_insert_with(|| re.create_captures());
+            let input = Input::new(text.as_bytes())
+                .range(start..limit)
+                .anchored(Anchored::Pattern(PatternID::new_unchecked(idx)));
+            re.search_captures(&input, caps);
+            let span = caps.get_group_by_name("value")?;
+            (span.start, span.end)
+        } else {
+            (start, end)
+        };
+        if vs >= ve || !text.is_char_boundary(vs) || !text.is_char_boundary(ve) {
+            return None;
+        }
+        let value = &text[vs..ve];
+        if rule.is_rejected(value) {
+            return None;
+        }
+        if let Some(v) = rule.validator {
+            if !v.validate(value) {
+                return None;
+            }
+        }
+        let mut confidence = rule.confidence;
+        if let Some(ctx) = &rule.context {
+            let verdict = self
+                .context
+                .check(idx as u32, text.as_bytes(), vs, ve, ctx.window);
+            if verdict.denied || (ctx.required && !verdict.supported) {
+                return None;
+            }
+            if verdict.supported {
+                confidence = (confidence + ctx.boost).min(1.0);
+            }
+        }
+        let test_value = rule.is_test_value(value);
+        if test_value {
+            confidence = confidence.min(TEST_VALUE_CONFIDENCE);
+        }
+        Some(Candidate {
+            rule: idx,
+            start: vs,
+            end: ve,
+            confidence,
+            test_value,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn emit(
+        &self,
+        doc: &Document,
+        rule_id: &str,
+        entity: &str,
+        category: Category,
+        severity: Severity,
+        confidence: f32,
+        start: usize,
+        end: usize,
+        value: &str,
+        test_value: bool,
+        out: &mut DocumentScan,
+    ) {
+        if let Some(reason) = self.allow.check_value(entity, value) {
+            *out.suppressed
+                .entry((reason.as_str(), entity.to_string()))
+                .or_default() += 1;
+            return;
+        }
+        let fingerprint = self
+            .fingerprinter
+            .fingerprint(entity, &normalize_value(entity, value));
+        if let Some(reason) = self
+            .allow
+            .check_fingerprint(&doc.origin.container_key, &fingerprint)
+        {
+            *out.suppressed
+                .entry((reason.as_str(), entity.to_string()))
+                .or_default() += 1;
+            return;
+        }
+        out.findings.push(Finding {
+            rule: rule_id.to_string(),
+            entity: entity.to_string(),
+            category,
+            severity,
+            confidence,
+            origin: doc.origin.clone(),
+            start,
+            end,
+            masked: mask(category, entity, value),
+            fingerprint,
+            test_value,
+            matched: self.options.reveal.then(|| value.to_string()),
+        });
+    }
+
+    fn emit_client(
+        &self,
+        doc: &Document,
+        name: &str,
+        confidence: f32,
+        start: usize,
+        end: usize,
+        out: &mut DocumentScan,
+    ) {
+        let before = out.findings.len();
+        // The canonical name identifies the client; the list is the user's own,
+        // so naming it in reports discloses nothing new.
+        self.emit(
+            doc,
+            CLIENT_RULE_ID,
+            CLIENT_ENTITY,
+            Category::Client,
+            Severity::High,
+            confidence,
+            start,
+            end,
+            name,
+            false,
+            out,
+        );
+        if let Some(f) = out.findings.get_mut(before) {
+            f.masked = name.to_string();
+            if self.options.reveal {
+                f.matched = Some(doc.text[start..end].to_string());
+            }
+        }
+    }
+
+    /// Run every rule's examples through the whole engine. Returns one line per failure.
+    pub fn check_examples(&self) -> Vec<String> {
+        let mut failures = Vec::new();
+        for rule in &self.rules {
+            let origin = |n: usize| Origin {
+                product: crate::model::Product::Files,
+                container_key: "rules-check".into(),
+                item_id: format!("{}#{n}", rule.id),
+                item_url: String::new(),
+                field: crate::model::Field::Body,
+                comment_id: None,
+            };
+            let at = format!("{}:{}: rule {}", rule.file, rule.line, rule.id);
+            for (n, ex) in rule.examples.iter().enumerate() {
+                let doc = Document {
+                    origin: origin(n),
+                    text: ex.text.clone(),
+                };
+                let scan = self.scan(&doc);
+                let mine: Vec<&Finding> =
+                    scan.findings.iter().filter(|f| f.rule == rule.id).collect();
+                let values: Vec<&str> = mine.iter().map(|f| &ex.text[f.start..f.end]).collect();
+                match mine.iter().find(|f| ex.text[f.start..f.end] == ex.value) {
+                    None => {
+                        let others: Vec<&str> = scan
+                            .findings
+                            .iter()
+                            .filter(|f| f.rule != rule.id)
+                            .map(|f| f.rule.as_str())
+                            .collect();
+                        failures.push(format!(
+                            "{at}: example {} {:?} should report {:?} but reported {:?}{}",
+                            n + 1,
+                            ex.text,
+                            ex.value,
+                            values,
+                            if others.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" (other rules matched: {})", others.join(", "))
+                            }
+                        ));
+                    }
+                    Some(f) if f.test_value != ex.test_value => failures.push(format!(
+                        "{at}: example {} {:?}: test_value is {} but the example says {}",
+                        n + 1,
+                        ex.text,
+                        f.test_value,
+                        ex.test_value
+                    )),
+                    Some(_) => {}
+                }
+            }
+            for (n, text) in rule.negative_examples.iter().enumerate() {
+                let doc = Document {
+                    origin: origin(n),
+                    text: text.clone(),
+                };
+                let scan = self.scan(&doc);
+                let hits: Vec<&str> = scan
+                    .findings
+                    .iter()
+                    .filter(|f| f.rule == rule.id)
+                    .map(|f| &text[f.start..f.end])
+                    .collect();
+                if !hits.is_empty() {
+                    failures.push(format!(
+                        "{at}: negative example {} {:?} must not match but reported {:?}",
+                        n + 1,
+                        text,
+                        hits
+                    ));
+                }
+            }
+        }
+        failures
+    }
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}

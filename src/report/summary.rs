@@ -1,0 +1,69 @@
+//! `summary.json`: totals, coverage, timings, rule pack versions, tool version.
+
+use crate::detect::rules::PackInfo;
+use crate::model::{Container, Coverage};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub tool: ToolInfo,
+    pub started_at: String,
+    pub finished_at: String,
+    pub duration_ms: u64,
+    pub source: SourceInfo,
+    pub threads: usize,
+    pub rule_packs: Vec<PackInfo>,
+    pub clients: usize,
+    pub revealed: bool,
+    pub totals: Totals,
+    pub containers: Vec<ContainerSummary>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ToolInfo {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceInfo {
+    pub kind: String,
+    pub paths: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Totals {
+    pub containers: usize,
+    pub items_seen: u64,
+    pub items_scanned: u64,
+    pub items_failed: u64,
+    pub documents: u64,
+    pub bytes: u64,
+    pub findings: u64,
+    pub test_values: u64,
+    pub by_category: BTreeMap<String, u64>,
+    pub by_entity: BTreeMap<String, u64>,
+    pub by_severity: BTreeMap<String, u64>,
+    /// What allow lists removed: reason → entity → count. Never hidden.
+    pub suppressed: BTreeMap<String, BTreeMap<String, u64>>,
+    pub extraction_warnings: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ContainerSummary {
+    #[serde(flatten)]
+    pub container: Container,
+    #[serde(flatten)]
+    pub coverage: Coverage,
+    pub items_with_findings: u64,
+    pub findings: u64,
+    pub by_category: BTreeMap<String, u64>,
+    pub by_entity: BTreeMap<String, u64>,
+}
+
+impl Summary {
+    pub fn to_json(&self) -> serde_json::Result<String> {
+        serde_json::to_string_pretty(self)
+    }
+}

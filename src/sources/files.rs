@@ -1,0 +1,216 @@
+//! `scan --path`: files on disk, one document per file.
+//!
+//! The container of a file is the first directory level under the PATH it was
+//! found through, and its item id the path relative to PATH. The body format
+//! is detected from the extension and the content: Confluence storage / HTML,
+//! ADF JSON, or plain text.
+
+use crate::model::{Container, ContainerKind, Document, Field, Item, ItemKind, Origin, Product};
+use crate::sources::{ItemFailure, ItemUnit, SourceData};
+use crate::text::{adf_to_text, storage_to_text};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Files larger than this are not read whole into memory... nor skipped
+/// silently: they are reported as failures so the container is partial.
+const MAX_FILE_BYTES: u64 = 256 << 20;
+
+/// How a file's body is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFormat {
+    Storage,
+    Adf,
+    Plain,
+}
+
+/// Decide a body's format from its file name and first bytes.
+pub fn detect_format(name: &str, content: &str) -> BodyFormat {
+    let lower = name.to_ascii_lowercase();
+    let head = content.trim_start();
+    if lower.ends_with(".json") || head.starts_with('{') {
+        if head.starts_with('{') && head.contains("\"type\"") && head.contains("\"doc\"") {
+            return BodyFormat::Adf;
+        }
+        return BodyFormat::Plain;
+    }
+    if [".html", ".htm", ".xhtml", ".xml", ".storage"]
+        .iter()
+        .any(|e| lower.ends_with(e))
+        || head.starts_with('<')
+    {
+        return BodyFormat::Storage;
+    }
+    BodyFormat::Plain
+}
+
+/// Read every file under the given paths.
+pub fn collect(paths: &[std::path::PathBuf]) -> SourceData {
+    let mut data = SourceData::default();
+    let mut containers: BTreeMap<String, Container> = BTreeMap::new();
+    for root in paths {
+        let root_name = root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| root.display().to_string());
+        let walker = walkdir::WalkDir::new(root)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        for entry in walker {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    let key = e
+                        .path()
+                        .and_then(|p| container_key(root, p, &root_name))
+                        .unwrap_or_else(|| root_name.clone());
+                    data.failures.push(ItemFailure {
+                        container_key: key,
+                        item_id: e.path().map(|p| p.display().to_string()).unwrap_or_default(),
+                        reason: format!("cannot read: {e}"),
+                    });
+                    continue;
+                }
+            };
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let path = entry.path();
+            let key = container_key(root, path, &root_name).unwrap_or_else(|| root_name.clone());
+            containers.entry(key.clone()).or_insert_with(|| Container {
+                product: Product::Files,
+                kind: ContainerKind::Directory,
+                id: key.clone(),
+                key: key.clone(),
+                name: key.clone(),
+                url: String::new(),
+            });
+            let rel = path
+                .strip_prefix(root)
+                .ok()
+                .filter(|r| !r.as_os_str().is_empty())
+                .unwrap_or_else(|| Path::new(path.file_name().unwrap_or_default()))
+                .to_string_lossy()
+                .into_owned();
+            match read_file(path) {
+                Ok((content, mut warnings)) => {
+                    let (text, w) = extract(&rel, &content);
+                    warnings.extend(w);
+                    let origin = Origin {
+                        product: Product::Files,
+                        container_key: key.clone(),
+                        item_id: rel.clone(),
+                        item_url: String::new(),
+                        field: Field::Body,
+                        comment_id: None,
+                    };
+                    data.units.push(ItemUnit {
+                        item: Item {
+                            container: key,
+                            id: rel.clone(),
+                            kind: ItemKind::File,
+                            title: rel,
+                            url: String::new(),
+                            version: None,
+                            updated: None,
+                        },
+                        documents: vec![Document { origin, text }],
+                        warnings,
+                    });
+                }
+                Err(reason) => data.failures.push(ItemFailure {
+                    container_key: key,
+                    item_id: rel,
+                    reason,
+                }),
+            }
+        }
+    }
+    data.containers = containers.into_values().collect();
+    data
+}
+
+fn container_key(root: &Path, path: &Path, root_name: &str) -> Option<String> {
+    let rel = path.strip_prefix(root).ok()?;
+    let mut comps = rel.components();
+    let first = comps.next()?;
+    // A file directly under PATH belongs to PATH itself.
+    if comps.next().is_none() {
+        return Some(root_name.to_string());
+    }
+    Some(first.as_os_str().to_string_lossy().into_owned())
+}
+
+fn read_file(path: &Path) -> Result<(String, Vec<String>), String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "file is {} bytes, above the {} byte limit for one document",
+            meta.len(),
+            MAX_FILE_BYTES
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    match String::from_utf8(bytes) {
+        Ok(s) => Ok((s, Vec::new())),
+        Err(e) => {
+            let s = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            Ok((s, vec!["not valid UTF-8; invalid bytes replaced".to_string()]))
+        }
+    }
+}
+
+/// Plain text of one file's content.
+fn extract(name: &str, content: &str) -> (String, Vec<String>) {
+    match detect_format(name, content) {
+        BodyFormat::Storage => {
+            let e = storage_to_text(content);
+            (e.text, e.warnings)
+        }
+        BodyFormat::Adf => {
+            let e = adf_to_text(content);
+            (e.text, e.warnings)
+        }
+        BodyFormat::Plain => (content.to_string(), Vec::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_detected_from_name_and_content() {
+        assert_eq!(detect_format("a.html", "x"), BodyFormat::Storage);
+        assert_eq!(detect_format("a.txt", "<p>x</p>"), BodyFormat::Storage);
+        assert_eq!(
+            detect_format("a.json", r#"{"type":"doc","version":1,"content":[]}"#),
+            BodyFormat::Adf
+        );
+        assert_eq!(detect_format("a.json", r#"{"a":1}"#), BodyFormat::Plain);
+        assert_eq!(detect_format("notes.txt", "hello"), BodyFormat::Plain);
+    }
+
+    #[test]
+    fn containers_are_first_directory_level() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("ENG/runbooks")).unwrap();
+        std::fs::write(dir.path().join("ENG/runbooks/db.txt"), "x").unwrap();
+        std::fs::write(dir.path().join("top.txt"), "y").unwrap();
+        let data = collect(&[dir.path().to_path_buf()]);
+        let mut ids: Vec<(String, String)> = data
+            .units
+            .iter()
+            .map(|u| (u.item.container.clone(), u.item.id.clone()))
+            .collect();
+        ids.sort();
+        let root = dir.path().file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(
+            ids,
+            vec![
+                ("ENG".to_string(), "ENG/runbooks/db.txt".to_string()),
+                (root, "top.txt".to_string())
+            ]
+        );
+    }
+}

@@ -1,0 +1,34 @@
+//! Where items come from: files on disk, the bundled demo site, and (later)
+//! the Atlassian crawler. Every source yields the same units.
+
+pub mod demo;
+pub mod files;
+
+use crate::model::{Container, Document, Item};
+
+/// One item with the documents extracted from it.
+#[derive(Debug, Clone)]
+pub struct ItemUnit {
+    pub item: Item,
+    pub documents: Vec<Document>,
+    /// Extraction warnings (malformed bodies); the item still counts as scanned.
+    pub warnings: Vec<String>,
+}
+
+/// An item that could not be read: its container becomes partial.
+#[derive(Debug, Clone)]
+pub struct ItemFailure {
+    pub container_key: String,
+    pub item_id: String,
+    pub reason: String,
+}
+
+/// Everything a source produced.
+#[derive(Debug, Default)]
+pub struct SourceData {
+    pub containers: Vec<Container>,
+    /// Documents about the containers themselves (their names: metadata).
+    pub container_documents: Vec<Document>,
+    pub units: Vec<ItemUnit>,
+    pub failures: Vec<ItemFailure>,
+}
