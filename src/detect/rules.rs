@@ -235,7 +235,7 @@ pub fn parse_pack(file: &str, src: &str) -> Result<(PackInfo, Vec<Rule>), RuleEr
         file: file.to_string(),
         line: e.span().map(|s| line_of(src, s.start)).unwrap_or(1),
         rule: None,
-        reason: format!("invalid TOML: {}", e.message()),
+        reason: format!("invalid TOML: {}{}", e.message(), context_hint(e.message())),
     })?;
     let mut rules = Vec::with_capacity(parsed.rule.len());
     for spanned in parsed.rule {
@@ -251,6 +251,16 @@ pub fn parse_pack(file: &str, src: &str) -> Result<(PackInfo, Vec<Rule>), RuleEr
         rules: rules.len(),
     };
     Ok((info, rules))
+}
+
+/// Keys written after a `[rule.context]` header belong to that table: the
+/// commonest mistake in a pack, so say how to fix it.
+fn context_hint(message: &str) -> &'static str {
+    if message.contains("expected one of `words`") {
+        " (keys after [rule.context] belong to the context table: put [rule.context] last in the rule, or write context = { ... } inline)"
+    } else {
+        ""
+    }
 }
 
 fn compile_aux(pattern: &str) -> Result<meta::Regex, String> {
