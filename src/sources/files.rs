@@ -205,12 +205,11 @@ mod tests {
             .collect();
         ids.sort();
         let root = dir.path().file_name().unwrap().to_string_lossy().into_owned();
-        assert_eq!(
-            ids,
-            vec![
-                ("ENG".to_string(), "ENG/runbooks/db.txt".to_string()),
-                (root, "top.txt".to_string())
-            ]
-        );
+        let mut expected = vec![
+            ("ENG".to_string(), "ENG/runbooks/db.txt".to_string()),
+            (root, "top.txt".to_string()),
+        ];
+        expected.sort();
+        assert_eq!(ids, expected);
     }
 }
