@@ -1,0 +1,105 @@
+//! The real binary in a temp dir: configuration errors name file and line,
+//! outputs are private, values are masked unless revealed.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn withhold(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_withhold"))
+        .args(args)
+        .current_dir(dir)
+        .env("WITHHOLD_KEY_FILE", dir.join("key"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn malformed_rule_pack_names_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("myrules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::write(
+        rules.join("custom.toml"),
+        "[pack]\nname = \"custom\"\nversion = \"1\"\n\n[[rule]]\nid = \"custom.codename\"\nentity = \"CODENAME\"\ncategory = \"custom\"\nseverity = \"high\"\nconfidence = 0.9\npattern = '(Project Bluebird'\nexamples = []\nnegative_examples = []\n",
+    )
+    .unwrap();
+    let o = withhold(dir.path(), &["rules", "check", "--rules", "myrules"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("custom.toml:5: rule custom.codename: bad pattern"), "{err}");
+}
+
+#[test]
+fn malformed_clients_csv_names_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("clients.csv"), "name,aliases,ordinary_word\nContoso,,false\nSummit,,perhaps\n").unwrap();
+    std::fs::create_dir(dir.path().join("docs")).unwrap();
+    std::fs::write(dir.path().join("docs/a.txt"), "hello").unwrap();
+    let o = withhold(dir.path(), &["scan", "--path", "docs", "--clients", "clients.csv", "--out", "out"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("clients.csv:3:"), "{}", stderr(&o));
+}
+
+#[test]
+fn malformed_allow_file_names_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("allow.toml"), "values = [\"x\"]\npatterns = ['(']\n").unwrap();
+    std::fs::create_dir(dir.path().join("docs")).unwrap();
+    let o = withhold(dir.path(), &["scan", "--path", "docs", "--allow", "allow.toml", "--out", "out"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("allow.toml:2:"), "{}", stderr(&o));
+}
+
+#[test]
+fn path_scan_writes_private_masked_outputs_and_reveals_only_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    std::fs::create_dir_all(docs.join("FIN")).unwrap();
+    std::fs::write(docs.join("FIN/cards.html"), "<p>Card: <strong>4929</strong> 1234 5678 9015</p>").unwrap();
+    std::fs::write(docs.join("FIN/notes.txt"), "nothing to see").unwrap();
+
+    let o = withhold(dir.path(), &["scan", "--path", "docs", "--out", "out", "--threads", "1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let findings = std::fs::read_to_string(dir.path().join("out/findings.jsonl")).unwrap();
+    let card: Vec<serde_json::Value> = findings
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|f: &serde_json::Value| f["entity"] == "CREDIT_CARD")
+        .collect();
+    assert_eq!(card.len(), 1, "{findings}");
+    assert_eq!(card[0]["container_key"], "FIN");
+    assert_eq!(card[0]["item_id"], "FIN/cards.html");
+    assert!(card[0].get("match").is_none());
+    assert!(!findings.contains("1234 5678"), "raw value leaked: {findings}");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(!stdout.contains("1234 5678"), "raw value on stdout: {stdout}");
+
+    #[cfg(unix)]
+    for f in ["findings.jsonl", "summary.json"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("out").join(f)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{f}");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["totals"]["items_scanned"], 2);
+    assert_eq!(summary["containers"][0]["status"], "complete");
+    assert!(summary["rule_packs"].as_array().unwrap().len() >= 7);
+
+    let o = withhold(dir.path(), &["scan", "--path", "docs", "--out", "out2", "--reveal"]);
+    assert_eq!(o.status.code(), Some(0));
+    let revealed = std::fs::read_to_string(dir.path().join("out2/findings.jsonl")).unwrap();
+    assert!(revealed.contains("\"match\":\"4929 1234 5678 9015\""), "{revealed}");
+}
+
+#[test]
+fn missing_path_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = withhold(dir.path(), &["scan", "--path", "nope", "--out", "out"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("nope"));
+}
