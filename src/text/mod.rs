@@ -4,6 +4,11 @@
 //! warnings, never a panic. Inline formatting never splits a word or number;
 //! blocks (paragraphs, headings, list items, table cells, code lines) are
 //! separated by newlines.
+//!
+//! This module owns the output conventions shared by the extractors: the
+//! [`Sink`] that builds the text (block separators, blank-line collapsing,
+//! no-break-space normalisation, attribute "segments") and the bounded,
+//! de-duplicated [`Warnings`] list.
 
 pub mod adf;
 pub mod storage;
@@ -17,4 +22,231 @@ pub struct Extracted {
     pub text: String,
     /// Human-readable notes on malformed input (never contains body text beyond a short position hint).
     pub warnings: Vec<String>,
+}
+
+/// Most distinct warnings kept per body; a pathological body could otherwise
+/// produce one per byte.
+const MAX_WARNINGS: usize = 16;
+
+/// De-duplicated, capped list of warnings for one body.
+#[derive(Debug, Default)]
+pub(crate) struct Warnings {
+    list: Vec<String>,
+    suppressed: usize,
+}
+
+impl Warnings {
+    pub(crate) fn push(&mut self, msg: String) {
+        if self.list.contains(&msg) {
+            return;
+        }
+        if self.list.len() < MAX_WARNINGS {
+            self.list.push(msg);
+        } else {
+            self.suppressed += 1;
+        }
+    }
+
+    pub(crate) fn finish(mut self) -> Vec<String> {
+        if self.suppressed > 0 {
+            self.list
+                .push(format!("{} further warnings suppressed", self.suppressed));
+        }
+        self.list
+    }
+}
+
+/// Builds the extracted text in one `String`.
+///
+/// Separators are *pending* rather than written eagerly: a block boundary only
+/// becomes a `"\n"` when the next visible character arrives, so nested blocks,
+/// indentation between tags and empty elements never produce blank lines, and
+/// the text never starts or ends with separators.
+#[derive(Debug)]
+pub(crate) struct Sink {
+    out: String,
+    /// A block boundary was crossed since the last visible character.
+    pending_break: bool,
+    /// An attribute segment was written; the next visible character must not glue to it.
+    pending_space: bool,
+}
+
+impl Sink {
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        Sink {
+            out: String::with_capacity(n),
+            // Leading whitespace of the whole body is insignificant.
+            pending_break: true,
+            pending_space: false,
+        }
+    }
+
+    /// Byte length of the text so far (used to remember where a link label starts).
+    pub(crate) fn len(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Marks a block boundary (paragraph, cell, list item, `<br>`, hardBreak ...).
+    pub(crate) fn block(&mut self) {
+        self.pending_break = true;
+    }
+
+    /// Appends body text. `pre` keeps newlines and tabs (code, CDATA, ADF text);
+    /// otherwise they are HTML whitespace and become spaces. Runs of spaces are
+    /// kept as they are: detectors decide what a separator is.
+    pub(crate) fn text(&mut self, s: &str, pre: bool) {
+        if !self.pending_break && !self.pending_space && !needs_care(s) {
+            self.out.push_str(s);
+            return;
+        }
+        for c in s.chars() {
+            let c = match c {
+                // No-break spaces sit inside numbers ("4111&nbsp;1111", French
+                // thousands); detectors expect an ordinary space there.
+                '\u{00A0}' | '\u{2007}' | '\u{202F}' => ' ',
+                // Zero-width space and BOM carry no text and would split tokens.
+                '\u{200B}' | '\u{FEFF}' => continue,
+                '\r' => '\n',
+                '\n' | '\t' | '\x0C' if !pre => ' ',
+                '\x0C' => ' ',
+                c => c,
+            };
+            match c {
+                ' ' | '\t' => {
+                    if self.pending_break {
+                        continue;
+                    }
+                    // Whitespace from the body already separates a segment.
+                    self.pending_space = false;
+                    self.out.push(c);
+                }
+                '\n' => {
+                    if !self.pending_break {
+                        self.newline();
+                        self.pending_space = false;
+                    }
+                }
+                c => {
+                    self.flush_pending();
+                    self.out.push(c);
+                }
+            }
+        }
+    }
+
+    /// Appends a value taken from an attribute (link target, page title, file
+    /// name, mention ...) as its own word: it never glues to neighbouring text.
+    pub(crate) fn segment(&mut self, s: &str) {
+        let s = s.trim();
+        if s.is_empty() {
+            return;
+        }
+        self.flush_pending();
+        if self
+            .out
+            .chars()
+            .next_back()
+            .is_some_and(|c| !c.is_whitespace())
+        {
+            self.out.push(' ');
+        }
+        self.text(s, false);
+        self.pending_space = true;
+    }
+
+    /// True when the text written since byte `start` is `href` itself (an
+    /// auto-linked URL or e-mail), so emitting the target again would only
+    /// duplicate a finding.
+    pub(crate) fn label_is(&self, start: usize, href: &str) -> bool {
+        let label = self.out.get(start..).unwrap_or("").trim();
+        let href = href.trim();
+        !label.is_empty() && (label == href || href.strip_prefix("mailto:") == Some(label))
+    }
+
+    pub(crate) fn finish(mut self) -> String {
+        let end = self.out.trim_end().len();
+        self.out.truncate(end);
+        self.out
+    }
+
+    fn flush_pending(&mut self) {
+        if self.pending_break {
+            self.newline();
+            self.pending_break = false;
+            self.pending_space = false;
+        } else if self.pending_space {
+            if self
+                .out
+                .chars()
+                .next_back()
+                .is_some_and(|c| !c.is_whitespace())
+            {
+                self.out.push(' ');
+            }
+            self.pending_space = false;
+        }
+    }
+
+    /// Ends the current line: trailing blanks are dropped and an empty line is
+    /// never started, which is what collapses runs of blank lines.
+    fn newline(&mut self) {
+        let end = self.out.trim_end_matches([' ', '\t']).len();
+        self.out.truncate(end);
+        if !self.out.is_empty() && !self.out.ends_with('\n') {
+            self.out.push('\n');
+        }
+    }
+}
+
+/// Whether `s` holds anything the per-character path must see: line breaks,
+/// tabs, or the lead bytes of the no-break / zero-width characters.
+fn needs_care(s: &str) -> bool {
+    s.bytes()
+        .any(|b| matches!(b, b'\r' | b'\n' | b'\t' | 0x0C | 0xC2 | 0xE2 | 0xEF))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_collapse_and_trim() {
+        let mut s = Sink::with_capacity(16);
+        s.block();
+        s.text("  a  ", false);
+        s.block();
+        s.block();
+        s.text("\n\n", true);
+        s.text("b\n\n\nc", true);
+        s.block();
+        assert_eq!(s.finish(), "a\nb\nc");
+    }
+
+    #[test]
+    fn segments_do_not_glue() {
+        let mut s = Sink::with_capacity(16);
+        s.text("see", false);
+        s.segment("https://x.example");
+        s.text("now", false);
+        assert_eq!(s.finish(), "see https://x.example now");
+    }
+
+    #[test]
+    fn nbsp_becomes_space() {
+        let mut s = Sink::with_capacity(16);
+        s.text("4111\u{a0}1111\u{200b}2", false);
+        assert_eq!(s.finish(), "4111 11112");
+    }
+
+    #[test]
+    fn warnings_dedupe_and_cap() {
+        let mut w = Warnings::default();
+        for i in 0..40 {
+            w.push(format!("w{}", i % 20));
+            w.push("same".to_string());
+        }
+        let v = w.finish();
+        assert_eq!(v.len(), MAX_WARNINGS + 1);
+        assert!(v[MAX_WARNINGS].contains("suppressed"));
+    }
 }
