@@ -53,7 +53,11 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Bytes(bytes));
     group.bench_function("one_thread", |b| {
-        b.iter(|| docs.iter().map(|d| engine.scan(d).findings.len()).sum::<usize>())
+        b.iter(|| {
+            docs.iter()
+                .map(|d| engine.scan(d).findings.len())
+                .sum::<usize>()
+        })
     });
     group.bench_function("all_threads", |b| {
         b.iter(|| {

@@ -67,14 +67,20 @@ pub fn run(req: ScanRequest<'_>, data: SourceData) -> anyhow::Result<ScanOutcome
     let mut items_with_findings: HashSet<(String, String)> = HashSet::new();
 
     let record = |f: &Finding,
-                      totals: &mut Totals,
-                      per: &mut BTreeMap<String, ContainerSummary>,
-                      seen: &mut HashSet<(String, String)>| {
+                  totals: &mut Totals,
+                  per: &mut BTreeMap<String, ContainerSummary>,
+                  seen: &mut HashSet<(String, String)>| {
         totals.findings += 1;
         totals.test_values += u64::from(f.test_value);
-        *totals.by_category.entry(f.category.as_str().into()).or_default() += 1;
+        *totals
+            .by_category
+            .entry(f.category.as_str().into())
+            .or_default() += 1;
         *totals.by_entity.entry(f.entity.clone()).or_default() += 1;
-        *totals.by_severity.entry(f.severity.as_str().into()).or_default() += 1;
+        *totals
+            .by_severity
+            .entry(f.severity.as_str().into())
+            .or_default() += 1;
         if let Some(c) = per.get_mut(&f.origin.container_key) {
             c.findings += 1;
             *c.by_category.entry(f.category.as_str().into()).or_default() += 1;
@@ -85,10 +91,10 @@ pub fn run(req: ScanRequest<'_>, data: SourceData) -> anyhow::Result<ScanOutcome
         }
     };
     let absorb = |scan: DocumentScan,
-                      totals: &mut Totals,
-                      per: &mut BTreeMap<String, ContainerSummary>,
-                      seen: &mut HashSet<(String, String)>,
-                      writer: &mut BufWriter<std::fs::File>|
+                  totals: &mut Totals,
+                  per: &mut BTreeMap<String, ContainerSummary>,
+                  seen: &mut HashSet<(String, String)>,
+                  writer: &mut BufWriter<std::fs::File>|
      -> anyhow::Result<()> {
         for f in &scan.findings {
             write_finding(writer, f).context("writing findings.jsonl")?;
@@ -110,7 +116,13 @@ pub fn run(req: ScanRequest<'_>, data: SourceData) -> anyhow::Result<ScanOutcome
         totals.documents += 1;
         totals.bytes += doc.text.len() as u64;
         let scan = req.engine.scan(doc);
-        absorb(scan, &mut totals, &mut per_container, &mut items_with_findings, &mut writer)?;
+        absorb(
+            scan,
+            &mut totals,
+            &mut per_container,
+            &mut items_with_findings,
+            &mut writer,
+        )?;
     }
 
     for batch in data.units.chunks(BATCH_UNITS) {
@@ -123,14 +135,24 @@ pub fn run(req: ScanRequest<'_>, data: SourceData) -> anyhow::Result<ScanOutcome
         });
         for (unit, doc_scans) in batch.iter().zip(scans) {
             totals.documents += unit.documents.len() as u64;
-            totals.bytes += unit.documents.iter().map(|d| d.text.len() as u64).sum::<u64>();
+            totals.bytes += unit
+                .documents
+                .iter()
+                .map(|d| d.text.len() as u64)
+                .sum::<u64>();
             totals.extraction_warnings += unit.warnings.len() as u64;
             if let Some(c) = per_container.get_mut(&unit.item.container) {
                 c.coverage.items_seen += 1;
                 c.coverage.items_scanned += 1;
             }
             for scan in doc_scans {
-                absorb(scan, &mut totals, &mut per_container, &mut items_with_findings, &mut writer)?;
+                absorb(
+                    scan,
+                    &mut totals,
+                    &mut per_container,
+                    &mut items_with_findings,
+                    &mut writer,
+                )?;
             }
         }
         writer.flush().context("writing findings.jsonl")?;

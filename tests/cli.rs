@@ -30,16 +30,34 @@ fn malformed_rule_pack_names_file_and_line() {
     let o = withhold(dir.path(), &["rules", "check", "--rules", "myrules"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("custom.toml:5: rule custom.codename: bad pattern"), "{err}");
+    assert!(
+        err.contains("custom.toml:5: rule custom.codename: bad pattern"),
+        "{err}"
+    );
 }
 
 #[test]
 fn malformed_clients_csv_names_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("clients.csv"), "name,aliases,ordinary_word\nContoso,,false\nSummit,,perhaps\n").unwrap();
+    std::fs::write(
+        dir.path().join("clients.csv"),
+        "name,aliases,ordinary_word\nContoso,,false\nSummit,,perhaps\n",
+    )
+    .unwrap();
     std::fs::create_dir(dir.path().join("docs")).unwrap();
     std::fs::write(dir.path().join("docs/a.txt"), "hello").unwrap();
-    let o = withhold(dir.path(), &["scan", "--path", "docs", "--clients", "clients.csv", "--out", "out"]);
+    let o = withhold(
+        dir.path(),
+        &[
+            "scan",
+            "--path",
+            "docs",
+            "--clients",
+            "clients.csv",
+            "--out",
+            "out",
+        ],
+    );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("clients.csv:3:"), "{}", stderr(&o));
 }
@@ -47,9 +65,24 @@ fn malformed_clients_csv_names_file_and_line() {
 #[test]
 fn malformed_allow_file_names_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("allow.toml"), "values = [\"x\"]\npatterns = ['(']\n").unwrap();
+    std::fs::write(
+        dir.path().join("allow.toml"),
+        "values = [\"x\"]\npatterns = ['(']\n",
+    )
+    .unwrap();
     std::fs::create_dir(dir.path().join("docs")).unwrap();
-    let o = withhold(dir.path(), &["scan", "--path", "docs", "--allow", "allow.toml", "--out", "out"]);
+    let o = withhold(
+        dir.path(),
+        &[
+            "scan",
+            "--path",
+            "docs",
+            "--allow",
+            "allow.toml",
+            "--out",
+            "out",
+        ],
+    );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("allow.toml:2:"), "{}", stderr(&o));
 }
@@ -59,10 +92,17 @@ fn path_scan_writes_private_masked_outputs_and_reveals_only_on_request() {
     let dir = tempfile::tempdir().unwrap();
     let docs = dir.path().join("docs");
     std::fs::create_dir_all(docs.join("FIN")).unwrap();
-    std::fs::write(docs.join("FIN/cards.html"), "<p>Card: <strong>4929</strong> 1234 5678 9015</p>").unwrap();
+    std::fs::write(
+        docs.join("FIN/cards.html"),
+        "<p>Card: <strong>4929</strong> 1234 5678 9015</p>",
+    )
+    .unwrap();
     std::fs::write(docs.join("FIN/notes.txt"), "nothing to see").unwrap();
 
-    let o = withhold(dir.path(), &["scan", "--path", "docs", "--out", "out", "--threads", "1"]);
+    let o = withhold(
+        dir.path(),
+        &["scan", "--path", "docs", "--out", "out", "--threads", "1"],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let findings = std::fs::read_to_string(dir.path().join("out/findings.jsonl")).unwrap();
     let card: Vec<serde_json::Value> = findings
@@ -74,26 +114,43 @@ fn path_scan_writes_private_masked_outputs_and_reveals_only_on_request() {
     assert_eq!(card[0]["container_key"], "FIN");
     assert_eq!(card[0]["item_id"], "FIN/cards.html");
     assert!(card[0].get("match").is_none());
-    assert!(!findings.contains("1234 5678"), "raw value leaked: {findings}");
+    assert!(
+        !findings.contains("1234 5678"),
+        "raw value leaked: {findings}"
+    );
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(!stdout.contains("1234 5678"), "raw value on stdout: {stdout}");
+    assert!(
+        !stdout.contains("1234 5678"),
+        "raw value on stdout: {stdout}"
+    );
 
     #[cfg(unix)]
     for f in ["findings.jsonl", "summary.json"] {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("out").join(f)).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join("out").join(f))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600, "{f}");
     }
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(summary["totals"]["items_scanned"], 2);
     assert_eq!(summary["containers"][0]["status"], "complete");
     assert!(summary["rule_packs"].as_array().unwrap().len() >= 7);
 
-    let o = withhold(dir.path(), &["scan", "--path", "docs", "--out", "out2", "--reveal"]);
+    let o = withhold(
+        dir.path(),
+        &["scan", "--path", "docs", "--out", "out2", "--reveal"],
+    );
     assert_eq!(o.status.code(), Some(0));
     let revealed = std::fs::read_to_string(dir.path().join("out2/findings.jsonl")).unwrap();
-    assert!(revealed.contains("\"match\":\"4929 1234 5678 9015\""), "{revealed}");
+    assert!(
+        revealed.contains("\"match\":\"4929 1234 5678 9015\""),
+        "{revealed}"
+    );
 }
 
 #[test]

@@ -89,7 +89,14 @@ deny = ["version"]
 fn engine_with(clients: Option<ClientDictionary>, allow: AllowList, reveal: bool) -> Engine {
     let (info, rules) = parse_pack("t.toml", PACK).expect("test pack loads");
     let set = RuleSet::from_packs(vec![(info, rules)]).unwrap();
-    Engine::new(&set, clients, allow, Fingerprinter::from_key([9; 32]), EngineOptions { reveal }).unwrap()
+    Engine::new(
+        &set,
+        clients,
+        allow,
+        Fingerprinter::from_key([9; 32]),
+        EngineOptions { reveal },
+    )
+    .unwrap()
 }
 
 fn doc(text: &str) -> Document {
@@ -130,13 +137,20 @@ fn findings_are_masked_and_raw_only_when_revealed() {
     assert_eq!(hidden.findings[0].masked, "4929 •••• •••• 9015");
     assert!(hidden.findings[0].matched.is_none());
     let shown = engine_with(None, AllowList::default(), true).scan(&doc(text));
-    assert_eq!(shown.findings[0].matched.as_deref(), Some("4929 1234 5678 9015"));
-    assert_eq!(shown.findings[0].fingerprint, hidden.findings[0].fingerprint);
+    assert_eq!(
+        shown.findings[0].matched.as_deref(),
+        Some("4929 1234 5678 9015")
+    );
+    assert_eq!(
+        shown.findings[0].fingerprint,
+        hidden.findings[0].fingerprint
+    );
 }
 
 #[test]
 fn test_values_are_flagged_at_low_confidence() {
-    let scan = engine_with(None, AllowList::default(), false).scan(&doc("use 4111-1111-1111-1111 in staging"));
+    let scan = engine_with(None, AllowList::default(), false)
+        .scan(&doc("use 4111-1111-1111-1111 in staging"));
     assert_eq!(scan.findings.len(), 1);
     assert!(scan.findings[0].test_value);
     assert!(scan.findings[0].confidence < 0.1);
@@ -147,13 +161,19 @@ fn allow_list_drops_are_counted_not_hidden() {
     let allow = AllowList::parse("allow.toml", "values = [\"10.1.2.3\"]\n").unwrap();
     let scan = engine_with(None, allow, false).scan(&doc("hosts 10.1.2.3 and 10.1.2.4"));
     assert_eq!(scan.findings.len(), 1);
-    assert_eq!(scan.suppressed.get(&("allow_value", "IP_ADDRESS".to_string())), Some(&1));
+    assert_eq!(
+        scan.suppressed
+            .get(&("allow_value", "IP_ADDRESS".to_string())),
+        Some(&1)
+    );
 }
 
 #[test]
 fn reviewed_fingerprint_drops_only_in_its_container() {
     let e = engine_with(None, AllowList::default(), false);
-    let fp = e.scan(&doc("host 10.1.2.3")).findings[0].fingerprint.clone();
+    let fp = e.scan(&doc("host 10.1.2.3")).findings[0]
+        .fingerprint
+        .clone();
     let allow = AllowList::parse(
         "allow.toml",
         &format!("[[reviewed]]\nfingerprint = \"{fp}\"\ncontainer = \"ENG\"\n"),
@@ -168,7 +188,11 @@ fn reviewed_fingerprint_drops_only_in_its_container() {
 
 #[test]
 fn client_names_are_found_and_not_double_counted_inside_other_findings() {
-    let clients = ClientDictionary::from_csv("c.csv", b"name,aliases,ordinary_word\nNorthwind Traders,Northwind,false\n").unwrap();
+    let clients = ClientDictionary::from_csv(
+        "c.csv",
+        b"name,aliases,ordinary_word\nNorthwind Traders,Northwind,false\n",
+    )
+    .unwrap();
     let e = engine_with(Some(clients), AllowList::default(), false);
     let scan = e.scan(&doc("Northwind renewal; card 4929 1234 5678 9015"));
     let entities: Vec<&str> = scan.findings.iter().map(|f| f.entity.as_str()).collect();
@@ -198,7 +222,9 @@ fn malformed_packs_name_file_line_and_rule() {
     let e = parse_pack("rules/t.toml", &bad_regex).unwrap_err();
     assert_eq!(e.file, "rules/t.toml");
     assert_eq!(e.rule.as_deref(), Some("t.ssn-bare"));
-    let header = PACK[..PACK.find("id = \"t.ssn-bare\"").unwrap()].lines().count();
+    let header = PACK[..PACK.find("id = \"t.ssn-bare\"").unwrap()]
+        .lines()
+        .count();
     assert_eq!(e.line, header, "{e}");
     assert!(e.reason.contains("bad pattern"), "{e}");
 
@@ -207,7 +233,10 @@ fn malformed_packs_name_file_line_and_rule() {
     assert!(e.to_string().starts_with("rules/t.toml:"), "{e}");
     assert!(e.reason.contains("unknown validator \"ipv5\""), "{e}");
 
-    let few = PACK.replace("negative_examples = [\"version 10.2.3.4\", \"999.1.1.1\", \"1.2.3\"]", "negative_examples = [\"x\"]");
+    let few = PACK.replace(
+        "negative_examples = [\"version 10.2.3.4\", \"999.1.1.1\", \"1.2.3\"]",
+        "negative_examples = [\"x\"]",
+    );
     let e = parse_pack("rules/t.toml", &few).unwrap_err();
     assert!(e.reason.contains("negative_examples"), "{e}");
 

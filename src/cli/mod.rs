@@ -10,7 +10,11 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "withhold", version, about = "Find sensitive content in Atlassian Cloud and rank what to exclude from AI data contribution")]
+#[command(
+    name = "withhold",
+    version,
+    about = "Find sensitive content in Atlassian Cloud and rank what to exclude from AI data contribution"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -69,9 +69,11 @@ pub fn run(cmd: RulesCommand) -> Result<i32, CliError> {
         }
         RulesCommand::Explain { id, detect } => {
             let set = load(detect.rules.as_deref())?;
-            let r = set
-                .get(&id)
-                .ok_or_else(|| CliError::Config(format!("no rule with id {id:?} (see `withhold rules list`)")))?;
+            let r = set.get(&id).ok_or_else(|| {
+                CliError::Config(format!(
+                    "no rule with id {id:?} (see `withhold rules list`)"
+                ))
+            })?;
             let _ = writeln!(out, "{} — {}", r.id, r.name);
             if !r.description.is_empty() {
                 let _ = writeln!(out, "{}", r.description);
@@ -90,7 +92,11 @@ pub fn run(cmd: RulesCommand) -> Result<i32, CliError> {
                 let _ = writeln!(
                     out,
                     "context:     {} within {} bytes: {}",
-                    if c.required { "required" } else { "boosts confidence" },
+                    if c.required {
+                        "required"
+                    } else {
+                        "boosts confidence"
+                    },
                     c.window,
                     c.words.join(", ")
                 );
@@ -100,7 +106,12 @@ pub fn run(cmd: RulesCommand) -> Result<i32, CliError> {
             }
             let _ = writeln!(out, "examples:");
             for e in &r.examples {
-                let _ = writeln!(out, "  + {}{}", e.text, if e.test_value { "  (test value)" } else { "" });
+                let _ = writeln!(
+                    out,
+                    "  + {}{}",
+                    e.text,
+                    if e.test_value { "  (test value)" } else { "" }
+                );
             }
             let _ = writeln!(out, "negative examples:");
             for e in &r.negative_examples {

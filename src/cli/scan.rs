@@ -22,8 +22,11 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
         ),
         // The demo brings its own client list.
         (None, true) => Some(
-            ClientDictionary::from_csv("fixtures/demo/clients.csv", sources::demo::clients_csv().as_bytes())
-                .map_err(|e| CliError::Config(format!("demo client list refused: {e}")))?,
+            ClientDictionary::from_csv(
+                "fixtures/demo/clients.csv",
+                sources::demo::clients_csv().as_bytes(),
+            )
+            .map_err(|e| CliError::Config(format!("demo client list refused: {e}")))?,
         ),
         (None, false) => None,
     };
@@ -36,19 +39,36 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
         .key_file
         .clone()
         .or_else(default_key_path)
-        .ok_or_else(|| CliError::Config("no place for the fingerprint key: set --key-file or HOME".into()))?;
-    let fingerprinter = Fingerprinter::load_or_create(&key_path).map_err(|e| CliError::Config(format!("{e:#}")))?;
-    let engine = Engine::new(&rule_set, clients, allow, fingerprinter, EngineOptions { reveal: args.reveal })?;
+        .ok_or_else(|| {
+            CliError::Config("no place for the fingerprint key: set --key-file or HOME".into())
+        })?;
+    let fingerprinter =
+        Fingerprinter::load_or_create(&key_path).map_err(|e| CliError::Config(format!("{e:#}")))?;
+    let engine = Engine::new(
+        &rule_set,
+        clients,
+        allow,
+        fingerprinter,
+        EngineOptions {
+            reveal: args.reveal,
+        },
+    )?;
 
     let (data, source) = if args.demo {
         (
             sources::demo::collect()?,
-            SourceInfo { kind: "demo".into(), paths: vec!["fixtures/demo".into()] },
+            SourceInfo {
+                kind: "demo".into(),
+                paths: vec!["fixtures/demo".into()],
+            },
         )
     } else {
         for p in &args.path {
             if !p.exists() {
-                return Err(CliError::Config(format!("{}: no such file or directory", p.display())));
+                return Err(CliError::Config(format!(
+                    "{}: no such file or directory",
+                    p.display()
+                )));
             }
         }
         (
@@ -88,10 +108,22 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
             t.test_values
         );
         let mut ranked: Vec<_> = s.containers.iter().collect();
-        ranked.sort_by(|a, b| b.findings.cmp(&a.findings).then(a.container.key.cmp(&b.container.key)));
-        let _ = writeln!(out, "{:<11} {:<12} {:>6} {:>8}  {:<9} categories", "product", "container", "items", "findings", "coverage");
+        ranked.sort_by(|a, b| {
+            b.findings
+                .cmp(&a.findings)
+                .then(a.container.key.cmp(&b.container.key))
+        });
+        let _ = writeln!(
+            out,
+            "{:<11} {:<12} {:>6} {:>8}  {:<9} categories",
+            "product", "container", "items", "findings", "coverage"
+        );
         for c in ranked {
-            let cats: Vec<String> = c.by_category.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let cats: Vec<String> = c
+                .by_category
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
             let _ = writeln!(
                 out,
                 "{:<11} {:<12} {:>6} {:>8}  {:<9} {}",
@@ -105,10 +137,21 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
         }
         let suppressed: u64 = t.suppressed.values().flat_map(|m| m.values()).sum();
         if suppressed > 0 {
-            let _ = writeln!(out, "Allow list removed {suppressed} candidates (see summary.json totals.suppressed).");
+            let _ = writeln!(
+                out,
+                "Allow list removed {suppressed} candidates (see summary.json totals.suppressed)."
+            );
         }
-        let _ = writeln!(out, "Wrote {} and {}", outcome.findings_path.display(), outcome.summary_path.display());
+        let _ = writeln!(
+            out,
+            "Wrote {} and {}",
+            outcome.findings_path.display(),
+            outcome.summary_path.display()
+        );
     }
-    let partial = s.containers.iter().any(|c| c.coverage.status != CoverageStatus::Complete);
+    let partial = s
+        .containers
+        .iter()
+        .any(|c| c.coverage.status != CoverageStatus::Complete);
     Ok(if partial { 3 } else { 0 })
 }

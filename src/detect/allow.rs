@@ -222,11 +222,23 @@ role_addresses = ["noreply"]
 "#,
         )
         .unwrap();
-        assert_eq!(a.check_value("CREDIT_CARD", "4111 1111 1111 1111"), Some(AllowReason::Value));
-        assert_eq!(a.check_value("IP_ADDRESS", "10.0.0.7"), Some(AllowReason::Pattern));
+        assert_eq!(
+            a.check_value("CREDIT_CARD", "4111 1111 1111 1111"),
+            Some(AllowReason::Value)
+        );
+        assert_eq!(
+            a.check_value("IP_ADDRESS", "10.0.0.7"),
+            Some(AllowReason::Pattern)
+        );
         assert_eq!(a.check_value("IP_ADDRESS", "110.0.0.7"), None);
-        assert_eq!(a.check_value("EMAIL_ADDRESS", "j@mail.acme.com"), Some(AllowReason::EmailDomain));
-        assert_eq!(a.check_value("EMAIL_ADDRESS", "noreply@other.io"), Some(AllowReason::RoleAddress));
+        assert_eq!(
+            a.check_value("EMAIL_ADDRESS", "j@mail.acme.com"),
+            Some(AllowReason::EmailDomain)
+        );
+        assert_eq!(
+            a.check_value("EMAIL_ADDRESS", "noreply@other.io"),
+            Some(AllowReason::RoleAddress)
+        );
         assert_eq!(a.check_value("EMAIL_ADDRESS", "jane@other.io"), None);
     }
 
@@ -244,8 +256,11 @@ role_addresses = ["noreply"]
 
     #[test]
     fn errors_name_file_and_line() {
-        let e = AllowList::parse("allow.toml", "values = [\"a\"]\npatterns = [\n  'ok',\n  '(unclosed',\n]\n")
-            .unwrap_err();
+        let e = AllowList::parse(
+            "allow.toml",
+            "values = [\"a\"]\npatterns = [\n  'ok',\n  '(unclosed',\n]\n",
+        )
+        .unwrap_err();
         assert_eq!((e.file.as_str(), e.line), ("allow.toml", 4), "{e}");
         let e = AllowList::parse("allow.toml", "values = [\"a\"]\nbogus = 1\n").unwrap_err();
         assert_eq!(e.line, 2, "{e}");

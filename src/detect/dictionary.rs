@@ -34,9 +34,31 @@ impl fmt::Display for ClientsError {
 
 /// Words near an ordinary-word name that show it is meant as a client.
 const CLIENT_CONTEXT: &[&str] = &[
-    "client", "clients", "customer", "customers", "account", "contract", "deal", "renewal",
-    "partner", "vendor", "inc", "ltd", "llc", "gmbh", "corp", "corporation", "sow", "msa", "nda",
-    "invoice", "po", "rfp", "proposal", "onboarding", "engagement",
+    "client",
+    "clients",
+    "customer",
+    "customers",
+    "account",
+    "contract",
+    "deal",
+    "renewal",
+    "partner",
+    "vendor",
+    "inc",
+    "ltd",
+    "llc",
+    "gmbh",
+    "corp",
+    "corporation",
+    "sow",
+    "msa",
+    "nda",
+    "invoice",
+    "po",
+    "rfp",
+    "proposal",
+    "onboarding",
+    "engagement",
 ];
 /// Lowercase determiners that make a following ordinary word ordinary.
 const DETERMINERS: &[&str] = &[
@@ -104,7 +126,10 @@ impl ClientDictionary {
             .clone();
         let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
         let name_col = col("name").ok_or_else(|| {
-            err(1, "header has no `name` column (expected name,aliases,ordinary_word)".into())
+            err(
+                1,
+                "header has no `name` column (expected name,aliases,ordinary_word)".into(),
+            )
         })?;
         let alias_col = col("aliases");
         let flag_col = col("ordinary_word");
@@ -208,7 +233,7 @@ impl ClientDictionary {
             let context = self.has_context(bytes, start, end);
             if self.clients[client as usize].ordinary_word
                 && !context
-                && !written_as_name(bytes, start, end)
+                && !written_as_name(bytes, start)
             {
                 continue;
             }
@@ -235,13 +260,10 @@ impl ClientDictionary {
 /// An ordinary word is meant as a name when it is capitalised, does not open
 /// a sentence (where every word is capitalised) and does not follow a
 /// lowercase determiner ("the Summit" is still the summit).
-fn written_as_name(text: &[u8], start: usize, end: usize) -> bool {
+fn written_as_name(text: &[u8], start: usize) -> bool {
     if !text[start].is_ascii_uppercase() {
         return false;
     }
-    // All-caps shouting in a heading is not evidence of a name either way;
-    // treat it like a capitalised word.
-    let _ = end;
     let mut i = start;
     while i > 0 && text[i - 1] == b' ' {
         i -= 1;
@@ -250,7 +272,10 @@ fn written_as_name(text: &[u8], start: usize, end: usize) -> bool {
         return false; // start of the text: a sentence start
     }
     let prev = text[i - 1];
-    if matches!(prev, b'.' | b'!' | b'?' | b'\n' | b':' | b'"' | b'(' | b'[' | b'|' | b'-') {
+    if matches!(
+        prev,
+        b'.' | b'!' | b'?' | b'\n' | b':' | b'"' | b'(' | b'[' | b'|' | b'-'
+    ) {
         return false;
     }
     let word_end = i;
@@ -313,8 +338,9 @@ mod tests {
 
     #[test]
     fn bad_flag_names_file_and_line() {
-        let e = ClientDictionary::from_csv("c.csv", b"name,aliases,ordinary_word\nA,,true\nB,,maybe\n")
-            .unwrap_err();
+        let e =
+            ClientDictionary::from_csv("c.csv", b"name,aliases,ordinary_word\nA,,true\nB,,maybe\n")
+                .unwrap_err();
         assert_eq!(e.line, 3);
         assert!(e.to_string().starts_with("c.csv:3:"), "{e}");
     }

@@ -83,7 +83,7 @@ impl Engine {
         let mut rules = rule_set.rules.clone();
         // Pattern order is priority order: at the same start, leftmost-first
         // picks the earlier pattern, i.e. the more specific rule.
-        rules.sort_by(|a, b| b.priority.cmp(&a.priority));
+        rules.sort_by_key(|r| std::cmp::Reverse(r.priority));
         let regex = if rules.is_empty() {
             None
         } else {
@@ -188,7 +188,10 @@ impl Engine {
             dict.find(text, &mut hits);
             for h in hits {
                 // A name inside a more specific finding (an email's domain) is that finding.
-                if candidates.iter().any(|c| h.start < c.end && c.start < h.end) {
+                if candidates
+                    .iter()
+                    .any(|c| h.start < c.end && c.start < h.end)
+                {
                     continue;
                 }
                 let client = &dict.clients()[h.client as usize];

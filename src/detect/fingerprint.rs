@@ -104,8 +104,14 @@ mod tests {
     #[test]
     fn same_value_same_fingerprint_across_formatting() {
         let f = Fingerprinter::from_key([7; 32]);
-        let a = f.fingerprint("CREDIT_CARD", &normalize_value("CREDIT_CARD", "4111 1111 1111 1111"));
-        let b = f.fingerprint("CREDIT_CARD", &normalize_value("CREDIT_CARD", "4111-1111-1111-1111"));
+        let a = f.fingerprint(
+            "CREDIT_CARD",
+            &normalize_value("CREDIT_CARD", "4111 1111 1111 1111"),
+        );
+        let b = f.fingerprint(
+            "CREDIT_CARD",
+            &normalize_value("CREDIT_CARD", "4111-1111-1111-1111"),
+        );
         assert_eq!(a, b);
         assert_eq!(a.len(), 32);
     }

@@ -66,7 +66,10 @@ mod tests {
 
     #[test]
     fn ssn_keeps_last_four() {
-        assert_eq!(mask(Category::NationalId, "US_SSN", "123-45-6789"), "•••-••-6789");
+        assert_eq!(
+            mask(Category::NationalId, "US_SSN", "123-45-6789"),
+            "•••-••-6789"
+        );
     }
 
     #[test]

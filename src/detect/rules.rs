@@ -14,9 +14,18 @@ use std::path::{Path, PathBuf};
 
 /// The built-in packs, embedded at compile time.
 const BUILTIN_PACKS: &[(&str, &str)] = &[
-    ("rules/secrets.toml", include_str!("../../rules/secrets.toml")),
-    ("rules/financial.toml", include_str!("../../rules/financial.toml")),
-    ("rules/national-id.toml", include_str!("../../rules/national-id.toml")),
+    (
+        "rules/secrets.toml",
+        include_str!("../../rules/secrets.toml"),
+    ),
+    (
+        "rules/financial.toml",
+        include_str!("../../rules/financial.toml"),
+    ),
+    (
+        "rules/national-id.toml",
+        include_str!("../../rules/national-id.toml"),
+    ),
     ("rules/health.toml", include_str!("../../rules/health.toml")),
     (
         "rules/special-category.toml",
@@ -26,7 +35,10 @@ const BUILTIN_PACKS: &[(&str, &str)] = &[
         "rules/export-control.toml",
         include_str!("../../rules/export-control.toml"),
     ),
-    ("rules/contact.toml", include_str!("../../rules/contact.toml")),
+    (
+        "rules/contact.toml",
+        include_str!("../../rules/contact.toml"),
+    ),
 ];
 
 /// Every rule pattern is compiled with these syntax settings: Unicode off, so
@@ -50,7 +62,11 @@ pub struct RuleError {
 impl fmt::Display for RuleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.rule {
-            Some(id) => write!(f, "{}:{}: rule {}: {}", self.file, self.line, id, self.reason),
+            Some(id) => write!(
+                f,
+                "{}:{}: rule {}: {}",
+                self.file, self.line, id, self.reason
+            ),
             None => write!(f, "{}:{}: {}", self.file, self.line, self.reason),
         }
     }
@@ -107,7 +123,7 @@ impl Rule {
     pub fn is_test_value(&self, value: &str) -> bool {
         if !self.test_values.is_empty() {
             let norm = normalize_test_value(value);
-            if self.test_values.iter().any(|t| *t == norm) {
+            if self.test_values.contains(&norm) {
                 return true;
             }
         }
@@ -281,10 +297,12 @@ fn build_rule(file: &str, line: usize, pack: &str, def: RuleDef) -> Result<Rule,
         return Err(err("empty id".into()));
     }
     if !(0.0..=1.0).contains(&def.confidence) {
-        return Err(err(format!("confidence {} is not within 0..1", def.confidence)));
+        return Err(err(format!(
+            "confidence {} is not within 0..1",
+            def.confidence
+        )));
     }
-    if def.pattern.contains("(?u") || def.pattern.contains("\\p{") || def.pattern.contains("\\P{")
-    {
+    if def.pattern.contains("(?u") || def.pattern.contains("\\p{") || def.pattern.contains("\\P{") {
         return Err(err(
             "pattern enables Unicode mode; rules are ASCII-only so that the DFA never gives up on non-ASCII text"
                 .into(),
@@ -305,7 +323,10 @@ fn build_rule(file: &str, line: usize, pack: &str, def: RuleDef) -> Result<Rule,
         None => None,
         Some(name) => Some(Validator::from_name(name).ok_or_else(|| {
             let known: Vec<&str> = Validator::all().iter().map(|v| v.name()).collect();
-            err(format!("unknown validator {name:?} (known: {})", known.join(", ")))
+            err(format!(
+                "unknown validator {name:?} (known: {})",
+                known.join(", ")
+            ))
         })?),
     };
     let reject = match &def.reject {
@@ -314,9 +335,7 @@ fn build_rule(file: &str, line: usize, pack: &str, def: RuleDef) -> Result<Rule,
     };
     let test_value_pattern = match &def.test_value_pattern {
         None => None,
-        Some(p) => {
-            Some(compile_aux(p).map_err(|e| err(format!("bad test_value_pattern: {e}")))?)
-        }
+        Some(p) => Some(compile_aux(p).map_err(|e| err(format!("bad test_value_pattern: {e}")))?),
     };
     let context = match def.context {
         None => None,
@@ -325,7 +344,10 @@ fn build_rule(file: &str, line: usize, pack: &str, def: RuleDef) -> Result<Rule,
                 return Err(err("context is required but lists no words".into()));
             }
             if c.window == 0 || c.window > MAX_WINDOW {
-                return Err(err(format!("context window {} is not within 1..={MAX_WINDOW}", c.window)));
+                return Err(err(format!(
+                    "context window {} is not within 1..={MAX_WINDOW}",
+                    c.window
+                )));
             }
             if c.words.iter().chain(&c.deny).any(|w| w.trim().is_empty()) {
                 return Err(err("empty context word".into()));
@@ -352,7 +374,11 @@ fn build_rule(file: &str, line: usize, pack: &str, def: RuleDef) -> Result<Rule,
         )));
     }
     Ok(Rule {
-        name: if def.name.is_empty() { def.id.clone() } else { def.name },
+        name: if def.name.is_empty() {
+            def.id.clone()
+        } else {
+            def.name
+        },
         id: def.id,
         description: def.description,
         entity: def.entity,
@@ -363,7 +389,11 @@ fn build_rule(file: &str, line: usize, pack: &str, def: RuleDef) -> Result<Rule,
         pattern: def.pattern,
         validator,
         reject,
-        test_values: def.test_values.iter().map(|v| normalize_test_value(v)).collect(),
+        test_values: def
+            .test_values
+            .iter()
+            .map(|v| normalize_test_value(v))
+            .collect(),
         test_value_pattern,
         context,
         examples: def.examples,

@@ -3,9 +3,7 @@
 //!
 //! The files are embedded in the binary so `scan --demo` works from anywhere.
 
-use crate::model::{
-    Container, ContainerKind, Document, Field, Item, ItemKind, Origin, Product,
-};
+use crate::model::{Container, ContainerKind, Document, Field, Item, ItemKind, Origin, Product};
 use crate::sources::{ItemUnit, SourceData};
 use crate::text::{adf_value_to_text, storage_to_text, Extracted};
 use anyhow::{anyhow, Context};
@@ -15,9 +13,18 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 /// The demo site's files, by path under `fixtures/demo/`.
 pub const DEMO_FILES: &[(&str, &str)] = &[
     ("site.json", include_str!("../../fixtures/demo/site.json")),
-    ("confluence/spaces.json", include_str!("../../fixtures/demo/confluence/spaces.json")),
-    ("confluence/pages.json", include_str!("../../fixtures/demo/confluence/pages.json")),
-    ("confluence/blogposts.json", include_str!("../../fixtures/demo/confluence/blogposts.json")),
+    (
+        "confluence/spaces.json",
+        include_str!("../../fixtures/demo/confluence/spaces.json"),
+    ),
+    (
+        "confluence/pages.json",
+        include_str!("../../fixtures/demo/confluence/pages.json"),
+    ),
+    (
+        "confluence/blogposts.json",
+        include_str!("../../fixtures/demo/confluence/blogposts.json"),
+    ),
     (
         "confluence/footer-comments.json",
         include_str!("../../fixtures/demo/confluence/footer-comments.json"),
@@ -26,11 +33,26 @@ pub const DEMO_FILES: &[(&str, &str)] = &[
         "confluence/inline-comments.json",
         include_str!("../../fixtures/demo/confluence/inline-comments.json"),
     ),
-    ("confluence/hidden.json", include_str!("../../fixtures/demo/confluence/hidden.json")),
-    ("jira/projects.json", include_str!("../../fixtures/demo/jira/projects.json")),
-    ("jira/fields.json", include_str!("../../fixtures/demo/jira/fields.json")),
-    ("jira/issues.json", include_str!("../../fixtures/demo/jira/issues.json")),
-    ("clients.csv", include_str!("../../fixtures/demo/clients.csv")),
+    (
+        "confluence/hidden.json",
+        include_str!("../../fixtures/demo/confluence/hidden.json"),
+    ),
+    (
+        "jira/projects.json",
+        include_str!("../../fixtures/demo/jira/projects.json"),
+    ),
+    (
+        "jira/fields.json",
+        include_str!("../../fixtures/demo/jira/fields.json"),
+    ),
+    (
+        "jira/issues.json",
+        include_str!("../../fixtures/demo/jira/issues.json"),
+    ),
+    (
+        "clients.csv",
+        include_str!("../../fixtures/demo/clients.csv"),
+    ),
 ];
 
 /// The demo's client list (CSV).
@@ -65,10 +87,15 @@ pub fn collect() -> anyhow::Result<SourceData> {
     let mut data = SourceData::default();
     let site = parse("site.json")?;
     let base = s(&site, "baseUrl");
-    let hidden: HashSet<String> = array(&parse("confluence/hidden.json")?, "confluence/hidden.json")?
-        .iter()
-        .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
-        .collect();
+    let hidden: HashSet<String> =
+        array(&parse("confluence/hidden.json")?, "confluence/hidden.json")?
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
+            })
+            .collect();
 
     // Confluence: spaces → pages and blog posts → comments.
     let spaces = parse("confluence/spaces.json")?;
@@ -80,37 +107,74 @@ pub fn collect() -> anyhow::Result<SourceData> {
             id: s(sp, "id"),
             key: s(sp, "key"),
             name: s(sp, "name"),
-            url: format!("{base}/wiki{}", sp.pointer("/_links/webui").and_then(Value::as_str).unwrap_or("")),
+            url: format!(
+                "{base}/wiki{}",
+                sp.pointer("/_links/webui")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+            ),
         };
         space_key.insert(c.id.clone(), c.key.clone());
         push_container(&mut data, c);
     }
     let mut units: BTreeMap<String, ItemUnit> = BTreeMap::new();
-    for (name, kind) in [("confluence/pages.json", ItemKind::Page), ("confluence/blogposts.json", ItemKind::BlogPost)] {
+    for (name, kind) in [
+        ("confluence/pages.json", ItemKind::Page),
+        ("confluence/blogposts.json", ItemKind::BlogPost),
+    ] {
         let v = parse(name)?;
         for p in array(&v, name)? {
             let id = s(p, "id");
             if hidden.contains(&id) {
                 continue;
             }
-            let Some(key) = space_key.get(&s(p, "spaceId")).cloned() else { continue };
-            let url = format!("{base}/wiki{}", p.pointer("/_links/webui").and_then(Value::as_str).unwrap_or(""));
-            let body = p.pointer("/body/storage/value").and_then(Value::as_str).unwrap_or("");
-            let mut unit = new_unit(Product::Confluence, &key, &id, kind, &s(p, "title"), &url);
+            let Some(key) = space_key.get(&s(p, "spaceId")).cloned() else {
+                continue;
+            };
+            let url = format!(
+                "{base}/wiki{}",
+                p.pointer("/_links/webui")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+            );
+            let body = p
+                .pointer("/body/storage/value")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let mut unit = new_unit(&key, &id, kind, &s(p, "title"), &url);
             unit.item.version = p.pointer("/version/number").and_then(Value::as_u64);
-            unit.item.updated = p.pointer("/version/createdAt").and_then(Value::as_str).map(str::to_string);
+            unit.item.updated = p
+                .pointer("/version/createdAt")
+                .and_then(Value::as_str)
+                .map(str::to_string);
             add_doc(&mut unit, Field::Body, None, storage_to_text(body));
             units.insert(id, unit);
         }
     }
-    for name in ["confluence/footer-comments.json", "confluence/inline-comments.json"] {
+    for name in [
+        "confluence/footer-comments.json",
+        "confluence/inline-comments.json",
+    ] {
         let v = parse(name)?;
         for c in array(&v, name)? {
-            let owner = [s(c, "pageId"), s(c, "blogPostId")].into_iter().find(|x| !x.is_empty()).unwrap_or_default();
+            let owner = [s(c, "pageId"), s(c, "blogPostId")]
+                .into_iter()
+                .find(|x| !x.is_empty())
+                .unwrap_or_default();
             // Comments on pages the account cannot see are invisible too.
-            let Some(unit) = units.get_mut(&owner) else { continue };
-            let body = c.pointer("/body/storage/value").and_then(Value::as_str).unwrap_or("");
-            add_doc(unit, Field::Comment, Some(s(c, "id")), storage_to_text(body));
+            let Some(unit) = units.get_mut(&owner) else {
+                continue;
+            };
+            let body = c
+                .pointer("/body/storage/value")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            add_doc(
+                unit,
+                Field::Comment,
+                Some(s(c, "id")),
+                storage_to_text(body),
+            );
         }
     }
 
@@ -118,7 +182,11 @@ pub fn collect() -> anyhow::Result<SourceData> {
     let projects = parse("jira/projects.json")?;
     let mut project_product: HashMap<String, Product> = HashMap::new();
     for pr in array(&projects, "jira/projects.json")? {
-        let product = if s(pr, "projectTypeKey") == "service_desk" { Product::Jsm } else { Product::Jira };
+        let product = if s(pr, "projectTypeKey") == "service_desk" {
+            Product::Jsm
+        } else {
+            Product::Jira
+        };
         let c = Container {
             product,
             kind: ContainerKind::Project,
@@ -135,7 +203,10 @@ pub fn collect() -> anyhow::Result<SourceData> {
         .iter()
         .filter(|f| f.get("custom").and_then(Value::as_bool) == Some(true))
         .filter(|f| {
-            let t = f.pointer("/schema/custom").and_then(Value::as_str).unwrap_or("");
+            let t = f
+                .pointer("/schema/custom")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             t.ends_with(":textarea") || t.ends_with(":textfield") || t.ends_with(":url")
         })
         .map(|f| s(f, "id"))
@@ -144,25 +215,56 @@ pub fn collect() -> anyhow::Result<SourceData> {
     for is in array(&issues, "jira/issues.json")? {
         let key = s(is, "key");
         let f = is.get("fields").cloned().unwrap_or(Value::Null);
-        let project = f.pointer("/project/key").and_then(Value::as_str).unwrap_or("").to_string();
-        let Some(&product) = project_product.get(&project) else { continue };
-        let kind = if product == Product::Jsm { ItemKind::Request } else { ItemKind::Issue };
-        let mut unit = new_unit(product, &project, &key, kind, f.get("summary").and_then(Value::as_str).unwrap_or(""), &format!("{base}/browse/{key}"));
+        let project = f
+            .pointer("/project/key")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let Some(&product) = project_product.get(&project) else {
+            continue;
+        };
+        let kind = if product == Product::Jsm {
+            ItemKind::Request
+        } else {
+            ItemKind::Issue
+        };
+        let mut unit = new_unit(
+            &project,
+            &key,
+            kind,
+            f.get("summary").and_then(Value::as_str).unwrap_or(""),
+            &format!("{base}/browse/{key}"),
+        );
         unit.item.updated = f.get("updated").and_then(Value::as_str).map(str::to_string);
         if let Some(d) = f.get("description").filter(|d| !d.is_null()) {
             add_doc(&mut unit, Field::Body, None, adf_value_to_text(d));
         }
         for cf in &text_fields {
             match f.get(cf) {
-                Some(Value::String(t)) => add_doc(&mut unit, Field::Body, None, Extracted { text: t.clone(), warnings: vec![] }),
-                Some(v @ Value::Object(_)) => add_doc(&mut unit, Field::Body, None, adf_value_to_text(v)),
+                Some(Value::String(t)) => add_doc(
+                    &mut unit,
+                    Field::Body,
+                    None,
+                    Extracted {
+                        text: t.clone(),
+                        warnings: vec![],
+                    },
+                ),
+                Some(v @ Value::Object(_)) => {
+                    add_doc(&mut unit, Field::Body, None, adf_value_to_text(v))
+                }
                 _ => {}
             }
         }
         if let Some(comments) = f.pointer("/comment/comments").and_then(Value::as_array) {
             for c in comments {
                 let body = c.get("body").cloned().unwrap_or(Value::Null);
-                add_doc(&mut unit, Field::Comment, Some(s(c, "id")), adf_value_to_text(&body));
+                add_doc(
+                    &mut unit,
+                    Field::Comment,
+                    Some(s(c, "id")),
+                    adf_value_to_text(&body),
+                );
             }
         }
         units.insert(format!("jira:{key}"), unit);
@@ -186,7 +288,7 @@ fn push_container(data: &mut SourceData, c: Container) {
     data.containers.push(c);
 }
 
-fn new_unit(product: Product, container: &str, id: &str, kind: ItemKind, title: &str, url: &str) -> ItemUnit {
+fn new_unit(container: &str, id: &str, kind: ItemKind, title: &str, url: &str) -> ItemUnit {
     let mut unit = ItemUnit {
         item: Item {
             container: container.to_string(),
@@ -200,8 +302,15 @@ fn new_unit(product: Product, container: &str, id: &str, kind: ItemKind, title: 
         documents: Vec::new(),
         warnings: Vec::new(),
     };
-    add_doc(&mut unit, Field::Title, None, Extracted { text: title.to_string(), warnings: vec![] });
-    let _ = product;
+    add_doc(
+        &mut unit,
+        Field::Title,
+        None,
+        Extracted {
+            text: title.to_string(),
+            warnings: vec![],
+        },
+    );
     unit
 }
 

@@ -66,7 +66,10 @@ pub fn collect(paths: &[std::path::PathBuf]) -> SourceData {
                         .unwrap_or_else(|| root_name.clone());
                     data.failures.push(ItemFailure {
                         container_key: key,
-                        item_id: e.path().map(|p| p.display().to_string()).unwrap_or_default(),
+                        item_id: e
+                            .path()
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_default(),
                         reason: format!("cannot read: {e}"),
                     });
                     continue;
@@ -155,7 +158,10 @@ fn read_file(path: &Path) -> Result<(String, Vec<String>), String> {
         Ok(s) => Ok((s, Vec::new())),
         Err(e) => {
             let s = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            Ok((s, vec!["not valid UTF-8; invalid bytes replaced".to_string()]))
+            Ok((
+                s,
+                vec!["not valid UTF-8; invalid bytes replaced".to_string()],
+            ))
         }
     }
 }
@@ -204,7 +210,12 @@ mod tests {
             .map(|u| (u.item.container.clone(), u.item.id.clone()))
             .collect();
         ids.sort();
-        let root = dir.path().file_name().unwrap().to_string_lossy().into_owned();
+        let root = dir
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let mut expected = vec![
             ("ENG".to_string(), "ENG/runbooks/db.txt".to_string()),
             (root, "top.txt".to_string()),
