@@ -13,7 +13,12 @@ fn scan_demo(dir: &Path) -> Vec<Value> {
         .env("WITHHOLD_KEY_FILE", dir.join("key"))
         .output()
         .expect("the binary runs");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::read_to_string(dir.join("out/findings.jsonl"))
         .expect("findings.jsonl written")
         .lines()
@@ -23,7 +28,8 @@ fn scan_demo(dir: &Path) -> Vec<Value> {
 
 fn truth() -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/truth.json");
-    serde_json::from_str(&std::fs::read_to_string(path).expect("truth.json exists")).expect("truth.json parses")
+    serde_json::from_str(&std::fs::read_to_string(path).expect("truth.json exists"))
+        .expect("truth.json parses")
 }
 
 fn same_place(f: &Value, t: &Value) -> bool {
@@ -56,7 +62,10 @@ fn demo_scan_finds_every_planted_value_and_no_lookalike() {
                 .filter(|f| same_place(f, p))
                 .map(|f| format!("{}={}", f["entity"], f["match"]))
                 .collect();
-            missed.push(format!("{} {:?} in {}/{} {}: found there {:?}", p["entity"], value, p["container_key"], p["item_id"], p["field"], there));
+            missed.push(format!(
+                "{} {:?} in {}/{} {}: found there {:?}",
+                p["entity"], value, p["container_key"], p["item_id"], p["field"], there
+            ));
         }
     }
 
@@ -66,7 +75,10 @@ fn demo_scan_finds_every_planted_value_and_no_lookalike() {
         for f in findings.iter().filter(|f| same_place(f, l)) {
             let m = f["match"].as_str().unwrap_or_default();
             if !m.is_empty() && (text.contains(m) || m.contains(text)) {
-                false_hits.push(format!("{} {:?} reported as {} {:?}", l["kind"], text, f["entity"], m));
+                false_hits.push(format!(
+                    "{} {:?} reported as {} {:?}",
+                    l["kind"], text, f["entity"], m
+                ));
             }
         }
     }
@@ -79,15 +91,33 @@ fn demo_scan_finds_every_planted_value_and_no_lookalike() {
         .collect();
     assert!(!clean.is_empty());
     for c in &clean {
-        for f in findings.iter().filter(|f| f["container_key"] == c["key"] && f["test_value"] != true) {
-            false_hits.push(format!("clean container {} has {} {:?} in {}", c["key"], f["entity"], f["match"], f["item_id"]));
+        for f in findings
+            .iter()
+            .filter(|f| f["container_key"] == c["key"] && f["test_value"] != true)
+        {
+            false_hits.push(format!(
+                "clean container {} has {} {:?} in {}",
+                c["key"], f["entity"], f["match"], f["item_id"]
+            ));
         }
     }
-    assert!(missed.is_empty() && false_hits.is_empty(), "missed:\n{}\nfalse hits:\n{}", missed.join("\n"), false_hits.join("\n"));
+    assert!(
+        missed.is_empty() && false_hits.is_empty(),
+        "missed:\n{}\nfalse hits:\n{}",
+        missed.join("\n"),
+        false_hits.join("\n")
+    );
 
     // Every entity of the truth file is covered, one by one.
-    let mut entities: Vec<&str> = planted.iter().filter_map(|p| p["entity"].as_str()).collect();
+    let mut entities: Vec<&str> = planted
+        .iter()
+        .filter_map(|p| p["entity"].as_str())
+        .collect();
     entities.sort();
     entities.dedup();
-    assert!(entities.len() >= 40, "truth covers only {} entities", entities.len());
+    assert!(
+        entities.len() >= 40,
+        "truth covers only {} entities",
+        entities.len()
+    );
 }
