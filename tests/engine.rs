@@ -246,3 +246,19 @@ fn malformed_packs_name_file_line_and_rule() {
     assert!((new_rule..=new_rule + 2).contains(&e.line), "{e}");
     assert!(e.reason.starts_with("invalid TOML"), "{e}");
 }
+
+#[test]
+fn a_hundred_thousand_client_names_compile_and_match() {
+    let mut csv = String::from("name,aliases,ordinary_word\n");
+    for i in 0..100_000 {
+        csv.push_str(&format!("Client{i} Holdings,CH{i},false\n"));
+    }
+    let dict = ClientDictionary::from_csv("big.csv", csv.as_bytes()).unwrap();
+    assert_eq!(dict.len(), 100_000);
+    let e = engine_with(Some(dict), AllowList::default(), false);
+    let scan = e.scan(&doc(
+        "Met client99999 holdings and ch123; not Client99999x nor xch5.",
+    ));
+    let names: Vec<&str> = scan.findings.iter().map(|f| f.masked.as_str()).collect();
+    assert_eq!(names, ["Client99999 Holdings", "Client123 Holdings"]);
+}
