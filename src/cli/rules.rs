@@ -122,10 +122,38 @@ pub fn run(cmd: RulesCommand) -> Result<i32, CliError> {
         RulesCommand::ExportPatterns { detect } => {
             let set = load(detect.rules.as_deref())?;
             for r in &set.rules {
-                // The engine compiles without Unicode; `(?-u)` makes rg do the same.
-                let _ = writeln!(out, "(?-u){}", r.pattern.replace('\n', ""));
+                let _ = writeln!(out, "{}", rg_pattern(&r.pattern));
             }
             Ok(0)
         }
+    }
+}
+
+/// A rule's pattern as ripgrep reads it from `-f`: rg joins its patterns with
+/// `|` into one regex, so each is wrapped in its own `(?-u:…)` group (no
+/// Unicode, as the engine compiles it, and inline flags such as `(?i)` stay
+/// scoped to their rule) and the `value` group loses its name, which would
+/// otherwise be duplicated.
+pub fn rg_pattern(pattern: &str) -> String {
+    format!(
+        "(?-u:{})",
+        pattern.replace("(?P<value>", "(").replace("(?<value>", "(")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rg_pattern;
+
+    #[test]
+    fn rg_patterns_join_into_one_valid_regex_with_the_same_matches() {
+        let a = r"(?i)\bsecret(?P<value>[0-9]{3})\b";
+        let b = r"\b(?P<value>AB[0-9]{2})\b";
+        let joined = format!("{}|{}", rg_pattern(a), rg_pattern(b));
+        let re = regex::bytes::Regex::new(&joined).unwrap();
+        assert!(re.is_match(b"SECRET123"));
+        assert!(re.is_match(b"AB12"));
+        // (?i) from the first rule must not leak into the second.
+        assert!(!re.is_match(b"ab12"));
     }
 }
