@@ -20,6 +20,11 @@ fn main() -> std::io::Result<()> {
         std::fs::write(&path, contents)?;
     }
     let bytes: usize = files.iter().map(|(_, c)| c.len()).sum();
-    println!("wrote {} files ({} bytes) to {}", files.len(), bytes, root.display());
+    println!(
+        "wrote {} files ({} bytes) to {}",
+        files.len(),
+        bytes,
+        root.display()
+    );
     Ok(())
 }

@@ -69,7 +69,7 @@ impl Rng {
             .collect()
     }
 
-    pub fn from_alphabet(&mut self, alphabet: &[u8], n: usize) -> String {
+    pub fn pick_from(&mut self, alphabet: &[u8], n: usize) -> String {
         (0..n)
             .map(|_| char::from(alphabet[self.below(alphabet.len() as u64) as usize]))
             .collect()
@@ -80,7 +80,7 @@ impl Rng {
     }
 
     pub fn uuid(&mut self) -> String {
-        let h = |r: &mut Rng, n: usize| r.from_alphabet(HEX, n);
+        let h = |r: &mut Rng, n: usize| r.pick_from(HEX, n);
         let a = h(self, 8);
         let b = h(self, 4);
         let c = h(self, 3);
@@ -485,7 +485,9 @@ fn adf_mention(user: &User) -> Value {
 
 fn adf_table(headers: &[&str], rows: &[Vec<String>]) -> Value {
     let cell = |kind: &str, s: &str| json!({"type": kind, "attrs": {}, "content": [pt(s)]});
-    let mut trs = vec![json!({"type": "tableRow", "content": headers.iter().map(|h| cell("tableHeader", h)).collect::<Vec<_>>()})];
+    let mut trs = vec![
+        json!({"type": "tableRow", "content": headers.iter().map(|h| cell("tableHeader", h)).collect::<Vec<_>>()}),
+    ];
     for r in rows {
         trs.push(json!({"type": "tableRow", "content": r.iter().map(|c| cell("tableCell", c)).collect::<Vec<_>>()}));
     }
@@ -644,13 +646,18 @@ impl Gen {
                 name,
             })
             .collect();
-        let customers = ["Margaret Ellison", "Daniel Reyes", "Dr. Alan Whitmore", "Fatima Khan"]
-            .iter()
-            .map(|&name| User {
-                id: format!("712020:{}", rng.uuid()),
-                name,
-            })
-            .collect();
+        let customers = [
+            "Margaret Ellison",
+            "Daniel Reyes",
+            "Dr. Alan Whitmore",
+            "Fatima Khan",
+        ]
+        .iter()
+        .map(|&name| User {
+            id: format!("712020:{}", rng.uuid()),
+            name,
+        })
+        .collect();
         Gen {
             rng,
             users,
@@ -812,15 +819,15 @@ impl Gen {
         let prefix = loop {
             let pre = format!(
                 "{}{}",
-                self.rng.from_alphabet(FIRST, 1),
-                self.rng.from_alphabet(SECOND, 1)
+                self.rng.pick_from(FIRST, 1),
+                self.rng.pick_from(SECOND, 1)
             );
             if !["BG", "GB", "KN", "NK", "NT", "TN", "ZZ"].contains(&pre.as_str()) {
                 break pre;
             }
         };
         let d = self.rng.digits(6);
-        let suffix = self.rng.from_alphabet(b"ABCD", 1);
+        let suffix = self.rng.pick_from(b"ABCD", 1);
         if spaced {
             format!("{prefix} {} {} {} {suffix}", &d[..2], &d[2..4], &d[4..])
         } else {
@@ -830,7 +837,8 @@ impl Gen {
 
     fn nhs(&mut self) -> String {
         loop {
-            let nine = self.rng.digits(9);
+            // Issued NHS numbers start 4–7 (England and Wales ranges).
+            let nine = format!("{}{}", self.rng.range(4, 7), self.rng.digits(8));
             if let Some(c) = nhs_check(&nine) {
                 return format!("{} {} {}{c}", &nine[..3], &nine[3..6], &nine[6..]);
             }
@@ -890,9 +898,7 @@ impl Gen {
         let base = format!("{sex}{yy:02}{mm:02}{dept}{commune:03}{order:03}");
         let key = nir_key(&base);
         if spaced {
-            format!(
-                "{sex} {yy:02} {mm:02} {dept} {commune:03} {order:03} {key:02}"
-            )
+            format!("{sex} {yy:02} {mm:02} {dept} {commune:03} {order:03} {key:02}")
         } else {
             format!("{base}{key:02}")
         }
@@ -915,14 +921,14 @@ impl Gen {
         let s = format!(
             "{}{}{}{}{}{}{}{}{}{}{}",
             r.range(1, 9),
-            r.from_alphabet(L, 1),
-            r.from_alphabet(AN, 1),
+            r.pick_from(L, 1),
+            r.pick_from(AN, 1),
             r.digits(1),
-            r.from_alphabet(L, 1),
-            r.from_alphabet(AN, 1),
+            r.pick_from(L, 1),
+            r.pick_from(AN, 1),
             r.digits(1),
-            r.from_alphabet(L, 1),
-            r.from_alphabet(L, 1),
+            r.pick_from(L, 1),
+            r.pick_from(L, 1),
             r.digits(1),
             r.digits(1)
         );
@@ -942,15 +948,18 @@ impl Gen {
     }
 
     fn aws_access_key(&mut self) -> String {
-        format!("AKIA{}", self.rng.from_alphabet(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16))
+        format!(
+            "AKIA{}",
+            self.rng.pick_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+        )
     }
 
     fn aws_secret(&mut self) -> String {
-        self.rng.from_alphabet(B64, 40)
+        self.rng.pick_from(B64, 40)
     }
 
     fn github_token(&mut self) -> String {
-        format!("ghp_{}", self.rng.from_alphabet(ALNUM, 36))
+        format!("ghp_{}", self.rng.pick_from(ALNUM, 36))
     }
 
     fn slack_token(&mut self) -> String {
@@ -962,7 +971,7 @@ impl Gen {
             self.rng.digits(a - 1),
             self.rng.range(1, 9),
             self.rng.digits(b - 1),
-            self.rng.from_alphabet(ALNUM, 24)
+            self.rng.pick_from(ALNUM, 24)
         )
     }
 
@@ -970,17 +979,17 @@ impl Gen {
         // Real tokens end in "=" and an 8-hex checksum; the body is base64url-ish.
         format!(
             "ATATT3{}={}",
-            self.rng.from_alphabet(B64URL, 171),
-            self.rng.from_alphabet(b"0123456789ABCDEF", 8)
+            self.rng.pick_from(B64URL, 171),
+            self.rng.pick_from(b"0123456789ABCDEF", 8)
         )
     }
 
     fn google_key(&mut self) -> String {
-        format!("AIza{}", self.rng.from_alphabet(B64URL, 35))
+        format!("AIza{}", self.rng.pick_from(B64URL, 35))
     }
 
     fn stripe_key(&mut self) -> String {
-        format!("sk_live_{}", self.rng.from_alphabet(ALNUM, 24))
+        format!("sk_live_{}", self.rng.pick_from(ALNUM, 24))
     }
 
     fn jwt(&mut self, sub: &str, role: &str, iat: u64) -> String {
@@ -998,8 +1007,8 @@ impl Gen {
 
     fn password(&mut self) -> String {
         // Letters and digits with a couple of symbols that need no XML escaping.
-        let core = self.rng.from_alphabet(ALNUM, 12);
-        let sym = self.rng.from_alphabet(b"!#%*@", 2);
+        let core = self.rng.pick_from(ALNUM, 12);
+        let sym = self.rng.pick_from(b"!#%*@", 2);
         format!("{}{}{}{}", &core[..5], &sym[..1], &core[5..], &sym[1..])
     }
 
@@ -1007,7 +1016,7 @@ impl Gen {
         (0..lines)
             .map(|i| {
                 let n = if i + 1 == lines { 44 } else { 64 };
-                self.rng.from_alphabet(B64, n)
+                self.rng.pick_from(B64, n)
             })
             .collect::<Vec<_>>()
             .join("\n")
@@ -1326,7 +1335,11 @@ impl Gen {
 type CommentBody = Box<dyn FnOnce(&mut Gen, &Loc) -> String>;
 
 /// A comment with fixed text and nothing planted.
-fn plain(author: usize, parent: Option<usize>, text: &'static str) -> (Option<usize>, usize, CommentBody) {
+fn plain(
+    author: usize,
+    parent: Option<usize>,
+    text: &'static str,
+) -> (Option<usize>, usize, CommentBody) {
     (parent, author, Box::new(move |_, _| p(text)))
 }
 
@@ -1364,14 +1377,7 @@ impl Gen {
     }
 
     fn eng_space(&mut self) {
-        let (sp, _) = self.space(
-            "98306",
-            "ENG",
-            "Engineering",
-            "global",
-            "sensitive",
-            PRIYA,
-        );
+        let (sp, _) = self.space("98306", "ENG", "Engineering", "global", "sensitive", PRIYA);
         let body = [
             p("Welcome to the Engineering space. This is where the platform, payments and SRE teams keep runbooks, design notes and postmortems. If something here is out of date, fix it or ping the owner listed at the top of the page."),
             h(2, "Where things live"),
@@ -1425,7 +1431,15 @@ impl Gen {
             p_html(&format!("Owner: {}", mention(&self.u(MEI)))),
         ]
         .concat();
-        let runbook = self.page(&sp, id, l, Some(&home.id), "Runbook: payments-api deploy", MEI, body);
+        let runbook = self.page(
+            &sp,
+            id,
+            l,
+            Some(&home.id),
+            "Runbook: payments-api deploy",
+            MEI,
+            body,
+        );
         self.eng_runbook_thread(&runbook);
         self.inline_thread(
             &runbook,
@@ -1463,7 +1477,15 @@ impl Gen {
             p("If you rotate a token, update the table and the pipeline variables in the same change, otherwise the nightly build breaks and nobody knows why."),
         ]
         .concat();
-        let inventory = self.page(&sp, id, l, Some(&home.id), "CI/CD tokens inventory", TOMASZ, body);
+        let inventory = self.page(
+            &sp,
+            id,
+            l,
+            Some(&home.id),
+            "CI/CD tokens inventory",
+            TOMASZ,
+            body,
+        );
         self.footer_thread(
             &inventory,
             vec![
@@ -1520,7 +1542,15 @@ impl Gen {
             tasks,
         ]
         .concat();
-        let pm = self.page(&sp, id, l, Some(&home.id), "Postmortem: leaked Stripe key (14 July)", PRIYA, body);
+        let pm = self.page(
+            &sp,
+            id,
+            l,
+            Some(&home.id),
+            "Postmortem: leaked Stripe key (14 July)",
+            PRIYA,
+            body,
+        );
         self.footer_thread(
             &pm,
             vec![
@@ -1535,7 +1565,10 @@ impl Gen {
         let ip = self.plant(&l, "IP_ADDRESS", &ip);
         let header = self.plant(&l, "PRIVATE_KEY", "-----BEGIN RSA PRIVATE KEY-----");
         let pem = self.pem_body(6);
-        let key = self.code("text", &format!("{header}\n{pem}\n-----END RSA PRIVATE KEY-----"));
+        let key = self.code(
+            "text",
+            &format!("{header}\n{pem}\n-----END RSA PRIVATE KEY-----"),
+        );
         let body = [
             p(&format!("The bastion at {ip} is the only way into the production VPC. Access is by SSH key; your key is added by SRE when your access request is approved.")),
             p("The emergency key below is for when the identity provider is down. It lives here because the offline safe was not ready in time; it will move."),
@@ -1543,7 +1576,15 @@ impl Gen {
             p("After using it, tell SRE in #sre so the key can be rotated. Sessions are recorded."),
         ]
         .concat();
-        self.page(&sp, id, l, Some(&runbook.id), "Bastion host access", TOMASZ, body);
+        self.page(
+            &sp,
+            id,
+            l,
+            Some(&runbook.id),
+            "Bastion host access",
+            TOMASZ,
+            body,
+        );
 
         // On-call handbook with phone numbers and emails.
         let (id, l) = self.new_content(&sp);
@@ -1579,7 +1620,15 @@ impl Gen {
             p("Build steps are in the repository README. Do not copy this page to any space that non-US persons can read, and do not attach build artefacts here."),
         ]
         .concat();
-        let radar = self.page(&sp, id, l, Some(&home.id), "Radar signal processing: firmware build notes", PRIYA, body);
+        let radar = self.page(
+            &sp,
+            id,
+            l,
+            Some(&home.id),
+            "Radar signal processing: firmware build notes",
+            PRIYA,
+            body,
+        );
         self.footer_thread(
             &radar,
             vec![with(SAM, None, |g, l| {
@@ -1598,7 +1647,15 @@ impl Gen {
             ul(&["Clarify the maximum frame jitter.", "Agree on the error codes returned during self-test.", "Confirm who owns the calibration tables."]),
         ]
         .concat();
-        let icd = self.page(&sp, id, l, Some(&radar.id), "Interface control document review", SAM, body);
+        let icd = self.page(
+            &sp,
+            id,
+            l,
+            Some(&radar.id),
+            "Interface control document review",
+            SAM,
+            body,
+        );
         self.footer_thread(
             &icd,
             vec![with(PRIYA, None, |g, l| {
@@ -1628,8 +1685,16 @@ impl Gen {
         self.footer_thread(
             &blog,
             vec![
-                plain(TOMASZ, None, "Will Vault replace the bastion emergency key as well?"),
-                plain(PRIYA, Some(0), "Yes, that’s phase two, after the payment services."),
+                plain(
+                    TOMASZ,
+                    None,
+                    "Will Vault replace the bastion emergency key as well?",
+                ),
+                plain(
+                    PRIYA,
+                    Some(0),
+                    "Yes, that’s phase two, after the payment services.",
+                ),
             ],
         );
 
@@ -1651,19 +1716,36 @@ impl Gen {
             comment: None,
             jira_field: None,
         };
-        let hidden = self.page(&sp, id.clone(), hidden_loc, Some(&home.id), "Break-glass credentials (restricted)", TOMASZ, body);
+        let hidden = self.page(
+            &sp,
+            id.clone(),
+            hidden_loc,
+            Some(&home.id),
+            "Break-glass credentials (restricted)",
+            TOMASZ,
+            body,
+        );
         self.hidden.push(id);
         // Written directly (not through `plant`): it must stay out of truth.
         let cid = self.content_id();
         let pw2 = self.password();
         let when = hidden.created.later(&mut self.rng, 60 * 24);
-        let c = self.comment_object(&hidden, &cid, None, TOMASZ, &p(&format!("Rotated after the drill. New root password: {pw2}")), when);
+        let c = self.comment_object(
+            &hidden,
+            &cid,
+            None,
+            TOMASZ,
+            &p(&format!(
+                "Rotated after the drill. New root password: {pw2}"
+            )),
+            when,
+        );
         self.footer.push(c);
     }
 
-    /// The long footer-comment thread on the deploy runbook: more than 30
-    /// comments, replies and replies to replies, with a token planted after
-    /// the first 25 so that a crawler that does not paginate misses it.
+    /// The long footer-comment thread on the deploy runbook: over 30 root
+    /// comments plus replies and replies to replies, with a token planted after
+    /// the first 25 roots so that a crawler that does not paginate misses it.
     fn eng_runbook_thread(&mut self, runbook: &Content) {
         let thread = vec![
             plain(MEI, None, "Deployed 4.18.2 to prod, no errors in the first 30 minutes."),
@@ -1692,31 +1774,41 @@ impl Gen {
             plain(MEI, Some(22), "Done."),
             plain(SAM, None, "Postgres minor upgrade goes out with next Tuesday’s deploy."),
             plain(AISHA, None, "The runbook still says eu-west-1 for the DR region; it’s eu-central-1 now."),
+            // 26..40: more root comments, so the page has over 25 roots and
+            // the per-page listing (roots only, default limit 25) needs a second page.
+            plain(MEI, None, "Deployed 4.18.3 (hotfix for the refund rounding bug)."),
+            plain(JONAS, None, "The screenshots in step 4 are from the old console; I’ll refresh them."),
+            plain(SAM, None, "Reminder that the load balancer change goes out with Tuesday’s deploy."),
+            plain(AISHA, None, "Support saw no customer impact from today’s deploy."),
+            plain(TOMASZ, None, "Bastion image updated; reconnect if your session drops."),
+            plain(MEI, None, "Deployed 4.18.4. Migration took 40 seconds on the primary."),
+            plain(PRIYA, None, "Q3 deploy stats: 31 deploys, 2 rollbacks, no incidents."),
+            plain(SAM, None, "Please note the deploy ticket number in the thread from now on."),
+            plain(JONAS, None, "Added a glossary link for “traffic shift” for new joiners."),
+            plain(AISHA, None, "Could the announcement template include a support contact?"),
+            plain(MEI, None, "Template updated with the support rota link."),
+            plain(TOMASZ, None, "Error budget is at 62% for the month, fine to deploy."),
+            plain(SAM, None, "Skipping Thursday’s window; nothing is ready."),
+            plain(PRIYA, None, "New joiners: read this runbook end to end before your first deploy."),
+            // 40: the token, after the first 25 roots.
             with(TOMASZ, None, |g, l| {
                 let tok = g.atlassian_token();
                 let tok = g.plant(l, "ATLASSIAN_API_TOKEN", &tok);
                 p(&format!("Jenkins lost its Jira credentials again. Until the Vault path works, the automation user’s API token is {tok} — paste it into the job config."))
             }),
-            plain(PRIYA, Some(26), "Please don’t post tokens in comments. Rotating it after today’s deploy."),
-            plain(TOMASZ, Some(27), "Sorry. Rotated and stored in Vault."),
+            plain(PRIYA, Some(40), "Please don’t post tokens in comments. Rotating it after today’s deploy."),
+            plain(TOMASZ, Some(41), "Sorry. Rotated and stored in Vault."),
             plain(MEI, Some(25), "Updated the DR region, thanks for spotting it."),
             plain(SAM, None, "Deploy of 4.19.0 went fine; the new smoke-test order caught a broken migration before traffic moved."),
             plain(JONAS, None, "Could we link the rollback section from the incident template?"),
-            plain(PRIYA, Some(31), "Linked."),
+            plain(PRIYA, Some(45), "Linked."),
             plain(AISHA, None, "Thanks all, this runbook is in much better shape than a month ago."),
         ];
         self.footer_thread(runbook, thread);
     }
 
     fn hr_space(&mut self) {
-        let (sp, _) = self.space(
-            "131074",
-            "HR",
-            "People Team",
-            "global",
-            "sensitive",
-            HANNAH,
-        );
+        let (sp, _) = self.space("131074", "HR", "People Team", "global", "sensitive", HANNAH);
         let body = [
             p("The People team looks after hiring, onboarding, payroll, benefits and employee relations. Most pages in this space are restricted; if you can read this one, you can read the public policies below."),
             ul(&["Holiday and leave policy", "Expenses policy", "Parental leave", "Working from abroad"]),
@@ -1758,7 +1850,7 @@ impl Gen {
                     vec!["DOB".into(), dob],
                     vec!["SSN".into(), ssn],
                     vec!["Passport number".into(), pass],
-                    vec!["Bank".into(), "Lakeside Community Credit Union".into()],
+                    vec!["Bank".into(), "Lakeside Community Bank".into()],
                     vec!["Routing number".into(), aba],
                     vec!["Account number".into(), acct],
                 ],
@@ -1768,7 +1860,15 @@ impl Gen {
             p_html(&format!("HR contact: {}", mention(&self.u(HANNAH)))),
         ]
         .concat();
-        self.page(&sp, id, l, Some(&home.id), "New starter: US payroll details (Daniel Price)", HANNAH, body);
+        self.page(
+            &sp,
+            id,
+            l,
+            Some(&home.id),
+            "New starter: US payroll details (Daniel Price)",
+            HANNAH,
+            body,
+        );
 
         // Contractors with ITINs and a card written with &nbsp; only.
         let (id, l) = self.new_content(&sp);
@@ -1790,7 +1890,15 @@ impl Gen {
             )),
         ]
         .concat();
-        self.page(&sp, id, l, Some(&home.id), "Contractor onboarding: tax IDs", HANNAH, body);
+        self.page(
+            &sp,
+            id,
+            l,
+            Some(&home.id),
+            "Contractor onboarding: tax IDs",
+            HANNAH,
+            body,
+        );
 
         // UK and EU identifiers.
         let (id, l) = self.new_content(&sp);
@@ -1817,14 +1925,34 @@ impl Gen {
         let records = table(
             &["Employee", "Country", "Identifier", "Value"],
             &[
-                vec!["Oliver Grant".into(), "UK".into(), "National Insurance number".into(), nino],
+                vec![
+                    "Oliver Grant".into(),
+                    "UK".into(),
+                    "National Insurance number".into(),
+                    nino,
+                ],
                 vec!["Oliver Grant".into(), "UK".into(), "NHS number".into(), nhs],
-                vec!["Lena Hoffmann".into(), "DE".into(), "Steuer-ID".into(), steuer],
+                vec![
+                    "Lena Hoffmann".into(),
+                    "DE".into(),
+                    "Steuer-ID".into(),
+                    steuer,
+                ],
                 vec!["Sanne de Vries".into(), "NL".into(), "BSN".into(), bsn],
                 vec!["Javier Morales".into(), "ES".into(), "DNI/NIF".into(), dni],
                 vec!["Ioana Popescu".into(), "ES".into(), "NIE".into(), nie],
-                vec!["Camille Laurent".into(), "FR".into(), "NIR (numéro de sécurité sociale)".into(), nir],
-                vec!["Giulia Bianchi".into(), "IT".into(), "Codice fiscale".into(), cf],
+                vec![
+                    "Camille Laurent".into(),
+                    "FR".into(),
+                    "NIR (numéro de sécurité sociale)".into(),
+                    nir,
+                ],
+                vec![
+                    "Giulia Bianchi".into(),
+                    "IT".into(),
+                    "Codice fiscale".into(),
+                    cf,
+                ],
             ],
         );
         let body = [
@@ -1833,7 +1961,15 @@ impl Gen {
             p(&format!("Sanne’s salary goes to IBAN {iban} (SWIFT/BIC {bic}). The Amsterdam provider asked us to confirm it in writing.")),
         ]
         .concat();
-        let records = self.page(&sp, id, l, Some(&home.id), "UK and EU employee records (restricted)", HANNAH, body);
+        let records = self.page(
+            &sp,
+            id,
+            l,
+            Some(&home.id),
+            "UK and EU employee records (restricted)",
+            HANNAH,
+            body,
+        );
         self.inline_thread(
             &records,
             "Payroll providers in each country",
@@ -1903,7 +2039,15 @@ impl Gen {
             p(&format!("She is undergoing {chemo} until October and will work reduced hours; her manager should plan cover for the release in September.")),
         ]
         .concat();
-        self.page(&sp, id, l, Some(&home.id), "Occupational health referrals", HANNAH, body);
+        self.page(
+            &sp,
+            id,
+            l,
+            Some(&home.id),
+            "Occupational health referrals",
+            HANNAH,
+            body,
+        );
 
         // Special-category data in adjustments and leave.
         let (id, l) = self.new_content(&sp);
@@ -1921,7 +2065,15 @@ impl Gen {
             ]),
         ]
         .concat();
-        let adj = self.page(&sp, id, l, Some(&home.id), "Reasonable adjustments and leave requests", HANNAH, body);
+        let adj = self.page(
+            &sp,
+            id,
+            l,
+            Some(&home.id),
+            "Reasonable adjustments and leave requests",
+            HANNAH,
+            body,
+        );
         self.footer_thread(
             &adj,
             vec![
@@ -1948,7 +2100,14 @@ impl Gen {
             p("Drop-in sessions with the benefits broker are on Tuesdays at noon in the Austin and London offices."),
         ]
         .concat();
-        let blog = self.blogpost(&sp, id, l, "Benefits enrolment opens 1 October", HANNAH, body);
+        let blog = self.blogpost(
+            &sp,
+            id,
+            l,
+            "Benefits enrolment opens 1 October",
+            HANNAH,
+            body,
+        );
         self.footer_thread(
             &blog,
             vec![
@@ -1968,19 +2127,20 @@ impl Gen {
             p(&format!("Employee: Mark Dunn, NI number {nino}. Investigation meeting held on 2 July; outcome letter sent.")),
         ]
         .concat();
-        self.page(&sp, id.clone(), loc, Some(&home.id), "Disciplinary case: warehouse incident", HANNAH, body);
+        self.page(
+            &sp,
+            id.clone(),
+            loc,
+            Some(&home.id),
+            "Disciplinary case: warehouse incident",
+            HANNAH,
+            body,
+        );
         self.hidden.push(id);
     }
 
     fn sales_space(&mut self) {
-        let (sp, _) = self.space(
-            "163842",
-            "SALES",
-            "Sales",
-            "global",
-            "contractual",
-            LUIS,
-        );
+        let (sp, _) = self.space("163842", "SALES", "Sales", "global", "contractual", LUIS);
         let body = [
             p("Pipeline reviews happen every Monday at 16:00. Account plans for our top accounts are children of this page; call notes go under the account plan, not in Slack."),
             p_html(&format!("Sales operations: {}", mention(&self.u(LUIS)))),
@@ -2028,11 +2188,41 @@ impl Gen {
 
         let (id, l) = self.new_content(&sp);
         let rows = vec![
-            vec![self.client(&l, "Contoso", "Contoso Ltd"), "Negotiation".into(), "USD 420k".into(), "Luis Ortega".into(), "Legal review of the DPA".into()],
-            vec![self.client(&l, "Globex Corporation", "Globex"), "Proposal".into(), "USD 180k".into(), "Luis Ortega".into(), "Pricing call on Thursday".into()],
-            vec![self.client(&l, "Initech", "Initech"), "Discovery".into(), "USD 65k".into(), "Amara Nwosu".into(), "Security questionnaire".into()],
-            vec![self.client(&l, "Summit", "Summit"), "Closed won".into(), "USD 210k".into(), "Amara Nwosu".into(), "Kick-off in two weeks".into()],
-            vec![self.client(&l, "Wayne Enterprises", "Wayne Enterprises"), "Qualification".into(), "USD 900k".into(), "Luis Ortega".into(), "Exec sponsor meeting".into()],
+            vec![
+                self.client(&l, "Contoso", "Contoso Ltd"),
+                "Negotiation".into(),
+                "USD 420k".into(),
+                "Luis Ortega".into(),
+                "Legal review of the DPA".into(),
+            ],
+            vec![
+                self.client(&l, "Globex Corporation", "Globex"),
+                "Proposal".into(),
+                "USD 180k".into(),
+                "Luis Ortega".into(),
+                "Pricing call on Thursday".into(),
+            ],
+            vec![
+                self.client(&l, "Initech", "Initech"),
+                "Discovery".into(),
+                "USD 65k".into(),
+                "Amara Nwosu".into(),
+                "Security questionnaire".into(),
+            ],
+            vec![
+                self.client(&l, "Summit", "Summit"),
+                "Closed won".into(),
+                "USD 210k".into(),
+                "Amara Nwosu".into(),
+                "Kick-off in two weeks".into(),
+            ],
+            vec![
+                self.client(&l, "Wayne Enterprises", "Wayne Enterprises"),
+                "Qualification".into(),
+                "USD 900k".into(),
+                "Luis Ortega".into(),
+                "Exec sponsor meeting".into(),
+            ],
         ];
         let body = [
             p("Pipeline as of Monday’s review. Amounts are annual contract value; stages follow the sales playbook."),
@@ -2043,7 +2233,10 @@ impl Gen {
         self.page(&sp, id, l, Some(&home.id), "Q3 pipeline review", LUIS, body);
 
         let (id, l) = self.new_content(&sp);
-        let title = format!("{} renewal call notes", self.client(&l.field("title"), "Contoso", "Contoso"));
+        let title = format!(
+            "{} renewal call notes",
+            self.client(&l.field("title"), "Contoso", "Contoso")
+        );
         let c = self.client(&l, "Contoso", "Contoso");
         let e = self.plant(&l, "EMAIL_ADDRESS", "ben.whitaker@contoso.com");
         let ph = self.plant(&l, "PHONE_NUMBER", "(415) 555-0173");
@@ -2073,7 +2266,11 @@ impl Gen {
         let (id, l) = self.new_content(&sp);
         let title = format!(
             "{} signs a three-year deal",
-            self.client(&l.field("title"), "Globex Corporation", "Globex Corporation")
+            self.client(
+                &l.field("title"),
+                "Globex Corporation",
+                "Globex Corporation"
+            )
         );
         let g1 = self.client(&l, "Globex Corporation", "Globex Corporation");
         let body = [
@@ -2087,7 +2284,9 @@ impl Gen {
             vec![
                 with(SAM, None, |g, l| {
                     let e = g.plant(l, "EMAIL_ADDRESS", "d.haller@globex.com");
-                    p(&format!("Congrats! Their CFO ({e}) wants to do a case study."))
+                    p(&format!(
+                        "Congrats! Their CFO ({e}) wants to do a case study."
+                    ))
                 }),
                 plain(LUIS, Some(0), "Great — looping in marketing."),
             ],
@@ -2131,10 +2330,26 @@ impl Gen {
         let steps = table(
             &["Step", "Owner", "Window"],
             &[
-                vec!["Freeze writes on the source".into(), "Customer DBA".into(), "Sat 06:00".into()],
-                vec!["Final incremental export".into(), "Sam Whitfield".into(), "Sat 06:15".into()],
-                vec!["Load and verify row counts".into(), "Migration team".into(), "Sat 08:00".into()],
-                vec!["Switch DNS and reopen".into(), "Customer IT".into(), "Sun 10:00".into()],
+                vec![
+                    "Freeze writes on the source".into(),
+                    "Customer DBA".into(),
+                    "Sat 06:00".into(),
+                ],
+                vec![
+                    "Final incremental export".into(),
+                    "Sam Whitfield".into(),
+                    "Sat 06:15".into(),
+                ],
+                vec![
+                    "Load and verify row counts".into(),
+                    "Migration team".into(),
+                    "Sat 08:00".into(),
+                ],
+                vec![
+                    "Switch DNS and reopen".into(),
+                    "Customer IT".into(),
+                    "Sun 10:00".into(),
+                ],
             ],
         );
         let body = [
@@ -2169,7 +2384,15 @@ impl Gen {
             ),
         ]
         .concat();
-        self.page(&sp, id, l, Some(&home.id), "Data mapping: orders and shipments", SAM, body);
+        self.page(
+            &sp,
+            id,
+            l,
+            Some(&home.id),
+            "Data mapping: orders and shipments",
+            SAM,
+            body,
+        );
     }
 
     fn docs_space(&mut self) {
@@ -2192,9 +2415,15 @@ impl Gen {
         let akx = self.look(&l, "placeholder_aws_key", "AKIAXXXXXXXXXXXXXXXX");
         let xoxb = self.look(&l, "placeholder_slack_token", "xoxb-your-token-here");
         let pubkey = self.look(&l, "public_key_header", "-----BEGIN PUBLIC KEY-----");
-        let curl = self.code("bash", "curl -H \"Authorization: Bearer $ACME_API_KEY\" https://api.acme-demo.com/v1/orders");
+        let curl = self.code(
+            "bash",
+            "curl -H \"Authorization: Bearer $ACME_API_KEY\" https://api.acme-demo.com/v1/orders",
+        );
         let pem = self.pem_body(2);
-        let verify = self.code("text", &format!("{pubkey}\n{pem}\n-----END PUBLIC KEY-----"));
+        let verify = self.code(
+            "text",
+            &format!("{pubkey}\n{pem}\n-----END PUBLIC KEY-----"),
+        );
         let body = [
             p("All API requests use an API key sent in the Authorization header. Create keys in Settings → API keys; each key can be limited to read-only access."),
             curl,
@@ -2204,14 +2433,30 @@ impl Gen {
             verify,
         ]
         .concat();
-        let auth = self.page(&sp, id, l, Some(&home.id), "API authentication", JONAS, body);
+        let auth = self.page(
+            &sp,
+            id,
+            l,
+            Some(&home.id),
+            "API authentication",
+            JONAS,
+            body,
+        );
         self.inline_thread(
             &auth,
             "Verify the signature with our public key",
             false,
             vec![
-                plain(PRIYA, None, "Should we say which signature algorithm we use here?"),
-                plain(JONAS, Some(0), "Good idea, adding a sentence about ECDSA P-256."),
+                plain(
+                    PRIYA,
+                    None,
+                    "Should we say which signature algorithm we use here?",
+                ),
+                plain(
+                    JONAS,
+                    Some(0),
+                    "Good idea, adding a sentence about ECDSA P-256.",
+                ),
             ],
         );
 
@@ -2232,7 +2477,15 @@ impl Gen {
             ]),
         ]
         .concat();
-        self.page(&sp, id, l, Some(&home.id), "Release notes 10.2", JONAS, body);
+        self.page(
+            &sp,
+            id,
+            l,
+            Some(&home.id),
+            "Release notes 10.2",
+            JONAS,
+            body,
+        );
 
         let (id, l) = self.new_content(&sp);
         let bad = self.bad_card();
@@ -2250,11 +2503,23 @@ impl Gen {
             p(&format!("The tax-form field rejects numbers that are never issued, such as {s1}, {s2} and {s3}.")),
         ]
         .concat();
-        let trouble = self.page(&sp, id, l, Some(&home.id), "Troubleshooting card payments", JONAS, body);
+        let trouble = self.page(
+            &sp,
+            id,
+            l,
+            Some(&home.id),
+            "Troubleshooting card payments",
+            JONAS,
+            body,
+        );
         self.footer_thread(
             &trouble,
             vec![
-                plain(AISHA, None, "The link to the error code list at the bottom is broken."),
+                plain(
+                    AISHA,
+                    None,
+                    "The link to the error code list at the bottom is broken.",
+                ),
                 plain(JONAS, Some(0), "Fixed, thanks."),
             ],
         );
@@ -2287,7 +2552,15 @@ impl Gen {
             p("Certificates are renewed automatically 30 days before they expire if you use our managed option."),
         ]
         .concat();
-        self.page(&sp, id, l, Some(&home.id), "TLS setup for custom domains", JONAS, body);
+        self.page(
+            &sp,
+            id,
+            l,
+            Some(&home.id),
+            "TLS setup for custom domains",
+            JONAS,
+            body,
+        );
 
         let (id, l) = self.new_content(&sp);
         let uuid = self.rng.uuid();
@@ -2302,7 +2575,15 @@ impl Gen {
         // Hidden draft: client names and pricing the scanning account cannot see.
         let (id, loc) = self.new_content(&sp);
         let body = p("Draft price list for partners, not for publication: Initech and Wayne Enterprises get the enterprise discount until renewal.");
-        self.page(&sp, id.clone(), loc, Some(&home.id), "Draft: partner pricing", LUIS, body);
+        self.page(
+            &sp,
+            id.clone(),
+            loc,
+            Some(&home.id),
+            "Draft: partner pricing",
+            LUIS,
+            body,
+        );
         self.hidden.push(id);
     }
 
@@ -2330,7 +2611,9 @@ impl Gen {
                 "The Site Reliability Workbook — the alerting chapter",
                 "Accelerate — for the metrics discussion with leadership",
             ]),
-            p(&format!("Book club restarts {ts} (Thursday morning, before stand-up).")),
+            p(&format!(
+                "Book club restarts {ts} (Thursday morning, before stand-up)."
+            )),
         ]
         .concat();
         self.page(&sp, id, l, Some(&home.id), "Reading list", PRIYA, body);
@@ -2345,7 +2628,9 @@ impl Gen {
         let body = [
             p_html(&format!("Things to follow up on. See also {link}.")),
             tasks,
-            p(&format!("Check whether {v} of the scanner firmware fixed the pairing bug.")),
+            p(&format!(
+                "Check whether {v} of the scanner firmware fixed the pairing bug."
+            )),
         ]
         .concat();
         self.page(&sp, id, l, Some(&home.id), "Follow-ups", PRIYA, body);
@@ -2402,7 +2687,11 @@ impl Gen {
             "style": if simplified { "next-gen" } else { "classic" },
             "isPrivate": false,
         }));
-        let product = if type_key == "service_desk" { "jsm" } else { "jira" };
+        let product = if type_key == "service_desk" {
+            "jsm"
+        } else {
+            "jira"
+        };
         self.containers
             .push(json!({"product": product, "key": key, "intent": intent}));
         Project {
@@ -2419,7 +2708,11 @@ impl Gen {
         let key = format!("{}-{}", pr.key, pr.next_number);
         pr.next_number += 1;
         Loc {
-            product: if pr.type_key == "service_desk" { "jsm" } else { "jira" },
+            product: if pr.type_key == "service_desk" {
+                "jsm"
+            } else {
+                "jira"
+            },
             container: pr.key.clone(),
             item: key,
             field: "body",
@@ -2495,7 +2788,13 @@ impl Gen {
     fn pay_project(&mut self) {
         let mut pr = self.project("10000", "PAY", "Payments", "software", "sensitive", 201);
         let users = self.users.clone();
-        let (mei, tomasz, sam, priya, aisha) = (&users[MEI], &users[TOMASZ], &users[SAM], &users[PRIYA], &users[AISHA]);
+        let (mei, tomasz, sam, priya, aisha) = (
+            &users[MEI],
+            &users[TOMASZ],
+            &users[SAM],
+            &users[PRIYA],
+            &users[AISHA],
+        );
 
         // A card split across two text nodes with different marks, an IBAN in
         // the "Account reference" field and an SSN in "Customer notes".
@@ -2565,9 +2864,19 @@ impl Gen {
             pt(&format!("Pilot merchant’s settlement account for the first live test: routing number {aba}, account number {acct} (checking).")),
             bullets(&["Support same-day ACH where the bank allows it", "Handle R01 and R03 returns", "Show the mandate in the merchant dashboard"]),
         ]);
-        self.issue(&pr, &l, "Story", "ACH direct debit for US merchants", description, None, None, vec![
-            jc_text(priya, "Scope for the pilot: debit only, no credits."),
-        ]);
+        self.issue(
+            &pr,
+            &l,
+            "Story",
+            "ACH direct debit for US merchants",
+            description,
+            None,
+            None,
+            vec![jc_text(
+                priya,
+                "Scope for the pilot: debit only, no credits.",
+            )],
+        );
 
         let l = self.issue_loc(&mut pr);
         let description = doc(vec![
@@ -2575,7 +2884,16 @@ impl Gen {
             bullets(&["Chargeback ratio last week: 0.91%", "Threshold for the monitoring programme: 0.9%", "Top reason code: 10.4 (fraud, card absent)"]),
         ]);
         let comments = self.chargeback_thread(&users);
-        self.issue(&pr, &l, "Bug", "Chargeback spike from card-not-present transactions", description, None, None, comments);
+        self.issue(
+            &pr,
+            &l,
+            "Bug",
+            "Chargeback spike from card-not-present transactions",
+            description,
+            None,
+            None,
+            comments,
+        );
 
         let l = self.issue_loc(&mut pr);
         let pan = self.card_digits("51", 16);
@@ -2604,9 +2922,19 @@ impl Gen {
             pt("Address autocomplete on the checkout page stopped working at 09:12; the Places API returns OVER_QUERY_LIMIT."),
             para(vec![t("The browser key "), tm(&key, &["code"]), t(" has no referrer restriction, so anyone can use our quota.")]),
         ]);
-        self.issue(&pr, &l, "Bug", "Places autocomplete quota exceeded", description, None, None, vec![
-            jc_text(sam, "Restricted to our checkout domains and raised the quota. Usage is back to normal."),
-        ]);
+        self.issue(
+            &pr,
+            &l,
+            "Bug",
+            "Places autocomplete quota exceeded",
+            description,
+            None,
+            None,
+            vec![jc_text(
+                sam,
+                "Restricted to our checkout domains and raised the quota. Usage is back to normal.",
+            )],
+        );
 
         let l = self.issue_loc(&mut pr);
         let description = doc(vec![
@@ -2625,11 +2953,22 @@ impl Gen {
         let l = self.issue_loc(&mut pr);
         let description = doc(vec![
             pt("Merchants want to see which card a payment used without seeing the whole number."),
-            bullets(&["Show the brand and the last four digits only", "Same masking in CSV exports", "Support agents see the same view as merchants"]),
+            bullets(&[
+                "Show the brand and the last four digits only",
+                "Same masking in CSV exports",
+                "Support agents see the same view as merchants",
+            ]),
         ]);
-        self.issue(&pr, &l, "Story", "Show masked card numbers in the merchant dashboard", description, None, None, vec![
-            jc_text(priya, "Design is in Figma, linked from the epic."),
-        ]);
+        self.issue(
+            &pr,
+            &l,
+            "Story",
+            "Show masked card numbers in the merchant dashboard",
+            description,
+            None,
+            None,
+            vec![jc_text(priya, "Design is in Figma, linked from the epic.")],
+        );
 
         let l = self.issue_loc(&mut pr);
         let pw = self.password();
@@ -2639,16 +2978,32 @@ impl Gen {
             code_block("yaml", &format!("payout:\n  db_host: payments-db.internal\n  db_user: admin\n  password: {pw}\n  batch_size: 500")),
             pt("It should use the payouts role with a Vault-issued credential."),
         ]);
-        self.issue(&pr, &l, "Bug", "Payout job uses the database admin password from config", description, None, None, vec![
-            jc_text(tomasz, "Vault role created. Switching the job over on Thursday."),
-        ]);
+        self.issue(
+            &pr,
+            &l,
+            "Bug",
+            "Payout job uses the database admin password from config",
+            description,
+            None,
+            None,
+            vec![jc_text(
+                tomasz,
+                "Vault role created. Switching the job over on Thursday.",
+            )],
+        );
         let _ = pr;
     }
 
     /// More than 25 comments on one issue; the search API returns only the
     /// first 20, and two planted values sit beyond that.
     fn chargeback_thread(&mut self, users: &[User]) -> Vec<JiraComment> {
-        let (mei, tomasz, sam, priya, aisha) = (&users[MEI], &users[TOMASZ], &users[SAM], &users[PRIYA], &users[AISHA]);
+        let (mei, tomasz, sam, priya, aisha) = (
+            &users[MEI],
+            &users[TOMASZ],
+            &users[SAM],
+            &users[PRIYA],
+            &users[AISHA],
+        );
         let texts: Vec<(&User, &'static str)> = vec![
             (sam, "Pulled last week’s chargebacks: 212, up from 98."),
             (mei, "83% are on three merchants, all selling gift cards."),
@@ -2692,7 +3047,10 @@ impl Gen {
                 code_block("ini", &format!("[fraud-reader]\naws_access_key_id = {ak}\naws_secret_access_key = {sk}")),
             ])
         }));
-        out.push(jc_text(priya, "Please move those to Vault; don’t paste credentials in tickets."));
+        out.push(jc_text(
+            priya,
+            "Please move those to Vault; don’t paste credentials in tickets.",
+        ));
         out.push(jc_text(tomasz, "Done, and rotated."));
         out.push(jc_text(sam, "Closing: ratio for the month ends at 0.62%."));
         out
@@ -2704,7 +3062,10 @@ impl Gen {
         let (sam, tomasz, luis, aisha) = (&users[SAM], &users[TOMASZ], &users[LUIS], &users[AISHA]);
 
         let l = self.issue_loc(&mut pr);
-        let summary = format!("{} SSO login failures", self.client(&l.field("title"), "Stark Industries", "Stark Industries"));
+        let summary = format!(
+            "{} SSO login failures",
+            self.client(&l.field("title"), "Stark Industries", "Stark Industries")
+        );
         let stark = self.client(&l, "Stark Industries", "Stark Industries");
         let ip = self.ip(&[52, 54]);
         let ip = self.plant(&l, "IP_ADDRESS", &ip);
@@ -2712,38 +3073,76 @@ impl Gen {
             pt(&format!("Since 09:20 UTC users at {stark} get “SAML response invalid” when signing in. Their IdP at {ip} started signing with a new certificate this morning.")),
             pt("Impact: about 600 users cannot sign in; API traffic is unaffected."),
         ]);
-        self.issue(&pr, &l, "Incident", &summary, description, None, None, vec![
-            jc(luis, |g, l| {
-                let e = g.plant(l, "EMAIL_ADDRESS", "p.ng@starkindustries.com");
-                doc(vec![para(vec![t("Their IT contact is "), t(&e), t(", she has the new certificate ready to send.")])])
-            }),
-            jc_text(sam, "New certificate uploaded, sign-ins working again at 10:05."),
-        ]);
+        self.issue(
+            &pr,
+            &l,
+            "Incident",
+            &summary,
+            description,
+            None,
+            None,
+            vec![
+                jc(luis, |g, l| {
+                    let e = g.plant(l, "EMAIL_ADDRESS", "p.ng@starkindustries.com");
+                    doc(vec![para(vec![
+                        t("Their IT contact is "),
+                        t(&e),
+                        t(", she has the new certificate ready to send."),
+                    ])])
+                }),
+                jc_text(
+                    sam,
+                    "New certificate uploaded, sign-ins working again at 10:05.",
+                ),
+            ],
+        );
 
         let l = self.issue_loc(&mut pr);
-        let summary = format!("{} data export request", self.client(&l.field("title"), "Tyrell Corp", "Tyrell Corp"));
+        let summary = format!(
+            "{} data export request",
+            self.client(&l.field("title"), "Tyrell Corp", "Tyrell Corp")
+        );
         let ty = self.client(&l, "Tyrell Corp", "Tyrell Corp");
         let ip = self.ip(&[34, 35]);
         let ip = self.plant(&l, "IP_ADDRESS", &ip);
         let description = doc(vec![
             pt(&format!("{ty} asked for a full export of their shipment history for an audit. Deliver it to their SFTP server at {ip}; they have allow-listed our egress addresses.")),
         ]);
-        self.issue(&pr, &l, "Task", &summary, description, None, None, vec![
-            jc_text(tomasz, "Export generated (38 GB). Upload running."),
-            jc_text(tomasz, "Delivered. Checksums sent separately."),
-        ]);
+        self.issue(
+            &pr,
+            &l,
+            "Task",
+            &summary,
+            description,
+            None,
+            None,
+            vec![
+                jc_text(tomasz, "Export generated (38 GB). Upload running."),
+                jc_text(tomasz, "Delivered. Checksums sent separately."),
+            ],
+        );
 
         let l = self.issue_loc(&mut pr);
         let description = doc(vec![
             pt("Move every secret currently stored in Confluence pages and Jira tickets into the secrets manager, then delete the pages."),
             bullets(&["Inventory pages found by the wiki scan", "Rotate each secret as it moves", "Delete or redact the original"]),
         ]);
-        self.issue(&pr, &l, "Task", "Migrate secrets from Confluence to the secrets manager", description, None, None, vec![
-            jc_text(sam, "Inventory done: 14 pages, 9 tickets."),
-        ]);
+        self.issue(
+            &pr,
+            &l,
+            "Task",
+            "Migrate secrets from Confluence to the secrets manager",
+            description,
+            None,
+            None,
+            vec![jc_text(sam, "Inventory done: 14 pages, 9 tickets.")],
+        );
 
         let l = self.issue_loc(&mut pr);
-        let summary = format!("{} reports intermittent 502s", self.client(&l.field("title"), "Beacon", "Beacon"));
+        let summary = format!(
+            "{} reports intermittent 502s",
+            self.client(&l.field("title"), "Beacon", "Beacon")
+        );
         let b = self.client(&l, "Beacon", "Beacon");
         let ph = self.plant(&l, "PHONE_NUMBER", "+1 (312) 555-0178");
         let description = doc(vec![
@@ -2755,7 +3154,10 @@ impl Gen {
         ]);
 
         let l = self.issue_loc(&mut pr);
-        let summary = format!("{} onboarding: IP allow-list", self.client(&l.field("title"), "Cyberdyne Systems", "Cyberdyne Systems"));
+        let summary = format!(
+            "{} onboarding: IP allow-list",
+            self.client(&l.field("title"), "Cyberdyne Systems", "Cyberdyne Systems")
+        );
         let cy = self.client(&l, "Cyberdyne Systems", "Cyberdyne");
         let mut rows = vec![];
         for site in ["Head office", "Data centre", "VPN egress"] {
@@ -2764,50 +3166,97 @@ impl Gen {
             rows.push(vec![site.to_string(), ip]);
         }
         let description = doc(vec![
-            pt(&format!("{cy} needs these addresses allow-listed on the API gateway before go-live:")),
+            pt(&format!(
+                "{cy} needs these addresses allow-listed on the API gateway before go-live:"
+            )),
             adf_table(&["Site", "Address"], &rows),
         ]);
-        self.issue(&pr, &l, "Task", &summary, description, None, None, vec![
-            jc_text(sam, "Added to the gateway allow-list in all regions."),
-        ]);
+        self.issue(
+            &pr,
+            &l,
+            "Task",
+            &summary,
+            description,
+            None,
+            None,
+            vec![jc_text(
+                sam,
+                "Added to the gateway allow-list in all regions.",
+            )],
+        );
 
         let l = self.issue_loc(&mut pr);
         let support = aisha.clone();
         let description = doc(vec![
             pt("The log cluster crossed 85% disk usage on two nodes. Retention is 30 days; the debug logging change doubled volume."),
         ]);
-        self.issue(&pr, &l, "Bug", "Disk usage alert on the log cluster", description, None, None, vec![
-            jc(tomasz, move |_, _| {
-                doc(vec![para(vec![
-                    adf_mention(&support),
-                    t(" can you check whether support needs debug logs older than a week?"),
-                ])])
-            }),
-            jc_text(sam, "Retention for debug indices cut to 7 days; usage is at 61%."),
-        ]);
+        self.issue(
+            &pr,
+            &l,
+            "Bug",
+            "Disk usage alert on the log cluster",
+            description,
+            None,
+            None,
+            vec![
+                jc(tomasz, move |_, _| {
+                    doc(vec![para(vec![
+                        adf_mention(&support),
+                        t(" can you check whether support needs debug logs older than a week?"),
+                    ])])
+                }),
+                jc_text(
+                    sam,
+                    "Retention for debug indices cut to 7 days; usage is at 61%.",
+                ),
+            ],
+        );
 
         let l = self.issue_loc(&mut pr);
         let description = doc(vec![
             pt("Quarterly review of who has production access."),
-            adf_table(&["Team", "Accounts", "Reviewer"], &[
-                vec!["SRE".into(), "6".into(), "Tomasz Nowak".into()],
-                vec!["Payments".into(), "9".into(), "Mei Chen".into()],
-                vec!["Support".into(), "4".into(), "Aisha Bello".into()],
-            ]),
+            adf_table(
+                &["Team", "Accounts", "Reviewer"],
+                &[
+                    vec!["SRE".into(), "6".into(), "Tomasz Nowak".into()],
+                    vec!["Payments".into(), "9".into(), "Mei Chen".into()],
+                    vec!["Support".into(), "4".into(), "Aisha Bello".into()],
+                ],
+            ),
         ]);
-        self.issue(&pr, &l, "Task", "Quarterly production access review", description, None, None, vec![
-            jc_text(tomasz, "Removed three leavers’ accounts."),
-        ]);
+        self.issue(
+            &pr,
+            &l,
+            "Task",
+            "Quarterly production access review",
+            description,
+            None,
+            None,
+            vec![jc_text(tomasz, "Removed three leavers’ accounts.")],
+        );
 
         let l = self.issue_loc(&mut pr);
-        let summary = format!("{} webhook deliveries delayed", self.client(&l.field("title"), "Soylent", "Soylent"));
+        let summary = format!(
+            "{} webhook deliveries delayed",
+            self.client(&l.field("title"), "Soylent", "Soylent")
+        );
         let so = self.client(&l, "Soylent", "Soylent");
-        let uh = self.client(&l.custom("customfield_10050"), "Umbrella Health", "Umbrella Health");
-        let e = self.plant(&l.custom("customfield_10050"), "EMAIL_ADDRESS", "it-ops@umbrellahealth.com");
+        let uh = self.client(
+            &l.custom("customfield_10050"),
+            "Umbrella Health",
+            "Umbrella Health",
+        );
+        let e = self.plant(
+            &l.custom("customfield_10050"),
+            "EMAIL_ADDRESS",
+            "it-ops@umbrellahealth.com",
+        );
         let description = doc(vec![
             pt(&format!("Webhook deliveries to {so} are delayed by up to 40 minutes. Other customers on the same queue are affected too.")),
         ]);
-        let notes = doc(vec![pt(&format!("{uh} is on the same queue and asked for a status email every two hours to {e}."))]);
+        let notes = doc(vec![pt(&format!(
+            "{uh} is on the same queue and asked for a status email every two hours to {e}."
+        ))]);
         self.issue(&pr, &l, "Incident", &summary, description, Some(notes), None, vec![
             jc_text(sam, "A poison message blocked the partition. Moved it to the dead-letter queue; backlog cleared in 25 minutes."),
             jc_text(aisha, "Status emails sent."),
@@ -2816,11 +3265,19 @@ impl Gen {
     }
 
     fn help_project(&mut self) {
-        let mut pr = self.project("10002", "HELP", "Customer Help Desk", "service_desk", "sensitive", 311);
+        let mut pr = self.project(
+            "10002",
+            "HELP",
+            "Customer Help Desk",
+            "service_desk",
+            "sensitive",
+            311,
+        );
         let users = self.users.clone();
         let customers = self.customers.clone();
         let aisha = &users[AISHA];
-        let (margaret, daniel, alan, fatima) = (&customers[0], &customers[1], &customers[2], &customers[3]);
+        let (margaret, daniel, alan, fatima) =
+            (&customers[0], &customers[1], &customers[2], &customers[3]);
 
         let l = self.issue_loc(&mut pr);
         let dob = self.plant(&l, "DATE_OF_BIRTH", "02/11/1979");
@@ -2911,10 +3368,22 @@ impl Gen {
         let l = self.issue_loc(&mut pr);
         let old = self.plant(&l, "EMAIL_ADDRESS", "m.ellison1962@mailbox.org");
         let new = self.plant(&l, "EMAIL_ADDRESS", "margaret.ellison@fastmail.com");
-        let description = doc(vec![pt(&format!("Please change my login email from {old} to {new}."))]);
-        self.issue(&pr, &l, "Get IT help", "Change my email address", description, None, None, vec![
-            jsm(jc_text(aisha, "Done. You’ll get a confirmation at the new address."), true),
-        ]);
+        let description = doc(vec![pt(&format!(
+            "Please change my login email from {old} to {new}."
+        ))]);
+        self.issue(
+            &pr,
+            &l,
+            "Get IT help",
+            "Change my email address",
+            description,
+            None,
+            None,
+            vec![jsm(
+                jc_text(aisha, "Done. You’ll get a confirmation at the new address."),
+                true,
+            )],
+        );
 
         let l = self.issue_loc(&mut pr);
         let mrn = self.mrn();
@@ -2929,18 +3398,46 @@ impl Gen {
 
         let l = self.issue_loc(&mut pr);
         let description = doc(vec![pt("It would be great if the portal had a dark mode; the white screen is hard to read at night.")]);
-        self.issue(&pr, &l, "Suggest a new feature", "Dark mode for the portal", description, None, None, vec![
-            jsm(jc_text(aisha, "Thanks for the suggestion, we’ve passed it to the product team."), true),
-        ]);
+        self.issue(
+            &pr,
+            &l,
+            "Suggest a new feature",
+            "Dark mode for the portal",
+            description,
+            None,
+            None,
+            vec![jsm(
+                jc_text(
+                    aisha,
+                    "Thanks for the suggestion, we’ve passed it to the product team.",
+                ),
+                true,
+            )],
+        );
 
         let l = self.issue_loc(&mut pr);
-        let summary = format!("{}: bulk statement reprint", self.client(&l.field("title"), "Umbrella Health", "Umbrella Health"));
+        let summary = format!(
+            "{}: bulk statement reprint",
+            self.client(&l.field("title"), "Umbrella Health", "Umbrella Health")
+        );
         let uh = self.client(&l, "Umbrella Health", "Umbrella Health Group");
         let description = doc(vec![pt(&format!("{uh} needs all patient statements for August reprinted after the print vendor lost a batch."))]);
-        let notes = doc(vec![pt("Vendor confirmed the lost batch was shredded, not mailed.")]);
-        self.issue(&pr, &l, "Billing question", &summary, description, Some(notes), None, vec![
-            jsm(jc_text(aisha, "Reprint job scheduled for tonight."), false),
-        ]);
+        let notes = doc(vec![pt(
+            "Vendor confirmed the lost batch was shredded, not mailed.",
+        )]);
+        self.issue(
+            &pr,
+            &l,
+            "Billing question",
+            &summary,
+            description,
+            Some(notes),
+            None,
+            vec![jsm(
+                jc_text(aisha, "Reprint job scheduled for tonight."),
+                false,
+            )],
+        );
         let _ = pr;
     }
 
@@ -2956,18 +3453,37 @@ impl Gen {
             pt(&format!("Q4 themes, to be presented at {summit} in November: reliability, faster onboarding, and fewer clicks for warehouse staff.")),
             pt(&format!("Planning freeze at {ts}.")),
         ]);
-        self.issue(&pr, &l, "Task", "Q4 themes", description, None, None, vec![
-            jc_text(luis, "Sales would like onboarding first; it is the most common objection."),
-            jc_text(priya, "Agreed, onboarding leads the list."),
-        ]);
+        self.issue(
+            &pr,
+            &l,
+            "Task",
+            "Q4 themes",
+            description,
+            None,
+            None,
+            vec![
+                jc_text(
+                    luis,
+                    "Sales would like onboarding first; it is the most common objection.",
+                ),
+                jc_text(priya, "Agreed, onboarding leads the list."),
+            ],
+        );
 
         let l = self.issue_loc(&mut pr);
         let uuid = self.rng.uuid();
         let uuid = self.look(&l, "uuid", &uuid);
         let description = doc(vec![pt(&format!("Deprecate the v1 webhook format by the end of Q1. Each subscription carries an id like {uuid}; send a notice to every subscription still on v1."))]);
-        self.issue(&pr, &l, "Task", "Deprecate v1 webhooks", description, None, None, vec![
-            jc_text(jonas, "Docs for the migration are drafted."),
-        ]);
+        self.issue(
+            &pr,
+            &l,
+            "Task",
+            "Deprecate v1 webhooks",
+            description,
+            None,
+            None,
+            vec![jc_text(jonas, "Docs for the migration are drafted.")],
+        );
 
         let l = self.issue_loc(&mut pr);
         let bad = self.bad_card();
@@ -2978,9 +3494,16 @@ impl Gen {
             pt("Validate card numbers and IBANs as the user types, so that typos are caught before submit."),
             pt(&format!("Examples for the design review: {bad} should show “check the number”; {bad_iban} should show “check digits do not match”.")),
         ]);
-        self.issue(&pr, &l, "Task", "Inline validation for card and bank details", description, None, None, vec![
-            jc_text(priya, "Keep the error text friendly; no codes."),
-        ]);
+        self.issue(
+            &pr,
+            &l,
+            "Task",
+            "Inline validation for card and bank details",
+            description,
+            None,
+            None,
+            vec![jc_text(priya, "Keep the error text friendly; no codes.")],
+        );
 
         let l = self.issue_loc(&mut pr);
         let a10 = self.look(&l, "part_number", "A10.1");
@@ -2990,17 +3513,37 @@ impl Gen {
             pt(&format!("Warehouse scanners ({a10}) should queue scans when Wi-Fi drops and sync when they are back in the {c12} cradle.")),
             pt(&format!("Stretch goal: the scanner acts as {beacon} so that a lost device can be found.")),
         ]);
-        self.issue(&pr, &l, "Task", "Offline mode for warehouse scanners", description, None, None, vec![
-            jc_text(jonas, "We’ll need a help article on conflict resolution."),
-        ]);
+        self.issue(
+            &pr,
+            &l,
+            "Task",
+            "Offline mode for warehouse scanners",
+            description,
+            None,
+            None,
+            vec![jc_text(
+                jonas,
+                "We’ll need a help article on conflict resolution.",
+            )],
+        );
 
         let l = self.issue_loc(&mut pr);
         let order = self.look(&l, "order_number", "order #48213377");
         let ticket = self.look(&l, "ticket_key", "PAY-1234");
         let description = doc(vec![pt(&format!("Searching for {order} returns nothing unless the hash is removed. Same root cause as {ticket}."))]);
-        self.issue(&pr, &l, "Task", "Improve order search", description, None, None, vec![
-            jc_text(priya, "Let’s normalise the query before it reaches the index."),
-        ]);
+        self.issue(
+            &pr,
+            &l,
+            "Task",
+            "Improve order search",
+            description,
+            None,
+            None,
+            vec![jc_text(
+                priya,
+                "Let’s normalise the query before it reaches the index.",
+            )],
+        );
 
         let l = self.issue_loc(&mut pr);
         let cui = self.look(&l, "ordinary_phrase", "cui bono");
@@ -3009,9 +3552,20 @@ impl Gen {
             pt(&format!("Security hardening for next year. For every integration, ask {cui}: who benefits from the access we grant?")),
             pt(&format!("Docs and examples must only ever show placeholder keys such as {akx}.")),
         ]);
-        self.issue(&pr, &l, "Task", "Security hardening themes", description, None, None, vec![
-            jc(priya, |_, _| doc(vec![pt("Adding a review of integration scopes to the list.")])),
-        ]);
+        self.issue(
+            &pr,
+            &l,
+            "Task",
+            "Security hardening themes",
+            description,
+            None,
+            None,
+            vec![jc(priya, |_, _| {
+                doc(vec![pt(
+                    "Adding a review of integration scopes to the list.",
+                )])
+            })],
+        );
         let _ = pr;
     }
 }
@@ -3072,22 +3626,46 @@ impl Gen {
              "schema": {"type": "string", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:textfield", "customId": 10051}},
         ]);
         vec![
-            ("site.json".into(), pretty(json!({"name": SITE_NAME, "baseUrl": BASE_URL, "cloudId": CLOUD_ID}))),
-            ("confluence/spaces.json".into(), pretty(Value::Array(self.spaces))),
-            ("confluence/pages.json".into(), pretty(Value::Array(self.pages))),
-            ("confluence/blogposts.json".into(), pretty(Value::Array(self.blogposts))),
-            ("confluence/footer-comments.json".into(), pretty(Value::Array(self.footer))),
-            ("confluence/inline-comments.json".into(), pretty(Value::Array(self.inline))),
+            (
+                "site.json".into(),
+                pretty(json!({"name": SITE_NAME, "baseUrl": BASE_URL, "cloudId": CLOUD_ID})),
+            ),
+            (
+                "confluence/spaces.json".into(),
+                pretty(Value::Array(self.spaces)),
+            ),
+            (
+                "confluence/pages.json".into(),
+                pretty(Value::Array(self.pages)),
+            ),
+            (
+                "confluence/blogposts.json".into(),
+                pretty(Value::Array(self.blogposts)),
+            ),
+            (
+                "confluence/footer-comments.json".into(),
+                pretty(Value::Array(self.footer)),
+            ),
+            (
+                "confluence/inline-comments.json".into(),
+                pretty(Value::Array(self.inline)),
+            ),
             ("confluence/hidden.json".into(), pretty(json!(self.hidden))),
-            ("jira/projects.json".into(), pretty(Value::Array(self.projects))),
+            (
+                "jira/projects.json".into(),
+                pretty(Value::Array(self.projects)),
+            ),
             ("jira/fields.json".into(), pretty(fields)),
             ("jira/issues.json".into(), pretty(Value::Array(self.issues))),
             ("clients.csv".into(), clients),
-            ("truth.json".into(), pretty(json!({
-                "planted": self.planted,
-                "lookalikes": self.lookalikes,
-                "containers": self.containers,
-            }))),
+            (
+                "truth.json".into(),
+                pretty(json!({
+                    "planted": self.planted,
+                    "lookalikes": self.lookalikes,
+                    "containers": self.containers,
+                })),
+            ),
         ]
     }
 }
