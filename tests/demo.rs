@@ -51,9 +51,16 @@ fn demo_scan_finds_every_planted_value_and_no_lookalike() {
     for p in planted {
         let value = p["value"].as_str().unwrap_or_default();
         let found = findings.iter().any(|f| {
+            let m = f["match"].as_str().unwrap_or_default();
+            // Term entities (a condition, a belief, a marking) report the key
+            // term; the truth may hold a longer phrase around it.
+            let term = f["category"] == "special_category"
+                || f["category"] == "export_control"
+                || f["entity"] == "HEALTH_CONDITION";
             same_place(f, p)
                 && f["entity"] == p["entity"]
-                && (f["match"].as_str() == Some(value)
+                && (m == value
+                    || (term && !m.is_empty() && (value.contains(m) || m.contains(value)))
                     || (p["entity"] == "CLIENT_NAME" && f["masked"].as_str() == Some(value)))
         });
         if !found {

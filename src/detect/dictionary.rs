@@ -2,8 +2,9 @@
 //! matched whole-word and case-insensitively by one Aho-Corasick automaton.
 //!
 //! Names that are also ordinary words ("Summit", "Beacon") count only when
-//! written as a name — capitalised, not at the start of a sentence, not after
-//! a lowercase article ("the summit") — or when client context is near.
+//! written as a name — capitalised and not after a determiner — or, when
+//! that is unclear, with client context on the same line; never as
+//! "the summit" or "a beacon".
 //!
 //! Speed: an unanchored automaton over thousands of names must take one
 //! transition per byte through a table of tens of megabytes. Names only
@@ -434,11 +435,15 @@ impl ClientDictionary {
         {
             let client = self.owner[pattern];
             let context = self.has_context(bytes, start, end);
-            if self.clients[client as usize].ordinary_word
-                && !context
-                && !written_as_name(bytes, start)
-            {
-                return;
+            if self.clients[client as usize].ordinary_word {
+                let counts = match usage(bytes, start) {
+                    Usage::Name => true,
+                    Usage::Ordinary => false,
+                    Usage::Unclear => context,
+                };
+                if !counts {
+                    return;
+                }
             }
             out.push(ClientHit {
                 client,
@@ -449,9 +454,13 @@ impl ClientDictionary {
         }
     }
 
+    /// Client context within the window, on the same line: a table cell or
+    /// list item about something else says nothing about this one.
     fn has_context(&self, text: &[u8], start: usize, end: usize) -> bool {
-        let lo = start.saturating_sub(CONTEXT_WINDOW);
-        let hi = end.saturating_add(CONTEXT_WINDOW).min(text.len());
+        let line_start = memchr::memrchr(b'\n', &text[..start]).map_or(0, |p| p + 1);
+        let line_end = memchr::memchr(b'\n', &text[end..]).map_or(text.len(), |p| end + p);
+        let lo = start.saturating_sub(CONTEXT_WINDOW).max(line_start);
+        let hi = end.saturating_add(CONTEXT_WINDOW).min(line_end);
         [(lo, start), (end, hi)].iter().any(|&(from, to)| {
             self.context
                 .find_iter(&text[from..to])
@@ -460,26 +469,26 @@ impl ClientDictionary {
     }
 }
 
-/// An ordinary word is meant as a name when it is capitalised, does not open
-/// a sentence (where every word is capitalised) and does not follow a
-/// lowercase determiner ("the Summit" is still the summit).
-fn written_as_name(text: &[u8], start: usize) -> bool {
-    if !text[start].is_ascii_uppercase() {
-        return false;
-    }
+/// How an occurrence of an ordinary-word name reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Usage {
+    /// Capitalised and not after a determiner: "met Summit", "Beacon reports…".
+    Name,
+    /// Lowercase after a determiner: "the summit", "a beacon".
+    Ordinary,
+    /// Anything else: context decides.
+    Unclear,
+}
+
+/// Singular nouns in English need a determiner, so a capitalised ordinary
+/// word without one ("Beacon sees 502s", a table cell "Summit") is a name,
+/// even where it opens a sentence; after a determiner it is the ordinary
+/// word ("the summit"), unless it is capitalised and context says otherwise.
+fn usage(text: &[u8], start: usize) -> Usage {
+    let capitalised = text[start].is_ascii_uppercase();
     let mut i = start;
-    while i > 0 && text[i - 1] == b' ' {
+    while i > 0 && matches!(text[i - 1], b' ' | b'\t') {
         i -= 1;
-    }
-    if i == 0 {
-        return false; // start of the text: a sentence start
-    }
-    let prev = text[i - 1];
-    if matches!(
-        prev,
-        b'.' | b'!' | b'?' | b'\n' | b':' | b'"' | b'(' | b'[' | b'|' | b'-'
-    ) {
-        return false;
     }
     let word_end = i;
     let mut word_start = i;
@@ -487,7 +496,15 @@ fn written_as_name(text: &[u8], start: usize) -> bool {
         word_start -= 1;
     }
     let prev_word = &text[word_start..word_end];
-    !DETERMINERS.iter().any(|d| d.as_bytes() == prev_word)
+    let after_determiner = !prev_word.is_empty()
+        && DETERMINERS
+            .iter()
+            .any(|d| d.as_bytes().eq_ignore_ascii_case(prev_word));
+    match (capitalised, after_determiner) {
+        (true, false) => Usage::Name,
+        (false, true) => Usage::Ordinary,
+        _ => Usage::Unclear,
+    }
 }
 
 #[cfg(test)]
@@ -533,10 +550,18 @@ mod tests {
     fn ordinary_words_need_a_name_or_context() {
         let d = dict();
         assert!(names(&d, "we reached the summit at noon").is_empty());
-        assert!(names(&d, "Summit is at noon").is_empty());
         assert!(names(&d, "we reached the Summit").is_empty());
+        assert!(names(&d, "the annual customer conference is the summit").is_empty());
+        assert!(names(&d, "we met at summit hall").is_empty());
+        assert!(names(&d, "our contract\nsummit hall").is_empty());
         assert_eq!(names(&d, "Meeting with Summit on Friday"), ["Summit"]);
-        assert_eq!(names(&d, "the summit renewal contract is due"), ["Summit"]);
+        assert_eq!(names(&d, "Summit reports 502s"), ["Summit"]);
+        assert_eq!(names(&d, "Deal\nSummit\nClosed won"), ["Summit"]);
+        assert_eq!(
+            names(&d, "call summit about the renewal contract"),
+            ["Summit"]
+        );
+        assert_eq!(names(&d, "renew the Summit contract"), ["Summit"]);
     }
 
     #[test]
