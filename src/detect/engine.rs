@@ -55,6 +55,9 @@ pub struct Engine {
     regex: Option<meta::Regex>,
     /// Per rule: whether its pattern has a `value` group.
     has_value_group: Vec<bool>,
+    /// Per rule: the bytes a match can start with, so that retries after a
+    /// rejected candidate skip the rules that cannot match there.
+    first_bytes: Vec<ByteSet>,
     context: ContextMatcher,
     clients: Option<ClientDictionary>,
     allow: AllowList,
@@ -106,6 +109,10 @@ impl Engine {
                 })
                 .collect(),
         };
+        let first_bytes = rules
+            .iter()
+            .map(|r| ByteSet::first_bytes_of(&r.pattern))
+            .collect();
         let context = ContextMatcher::new(rules.iter().enumerate().filter_map(|(i, r)| {
             r.context
                 .as_ref()
@@ -115,6 +122,7 @@ impl Engine {
             rules,
             regex,
             has_value_group,
+            first_bytes,
             context,
             clients,
             allow,
@@ -219,7 +227,11 @@ impl Engine {
             let mut accepted = self.evaluate(re, &mut caps, text, pid, m.start(), m.end(), to);
             if accepted.is_none() {
                 // Lower-priority rules anchored at the same start.
+                let first = bytes[m.start()];
                 for q in pid + 1..self.rules.len() {
+                    if !self.first_bytes[q].contains(first) {
+                        continue;
+                    }
                     let anchored = Input::new(bytes)
                         .range(m.start()..to)
                         .anchored(Anchored::Pattern(PatternID::new_unchecked(q)));
@@ -463,9 +475,69 @@ impl Engine {
     }
 }
 
+/// A set of bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ByteSet([u64; 4]);
+
+impl ByteSet {
+    const ALL: ByteSet = ByteSet([u64::MAX; 4]);
+
+    fn contains(self, b: u8) -> bool {
+        self.0[usize::from(b >> 6)] & (1 << (b & 63)) != 0
+    }
+
+    /// The bytes a match of `pattern` can start with, from its prefix
+    /// literals; every byte when that cannot be bounded (a leading look-around
+    /// such as `\A`, or too many prefixes).
+    fn first_bytes_of(pattern: &str) -> ByteSet {
+        use regex_syntax::hir::literal::{ExtractKind, Extractor};
+        let Ok(hir) = regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
+            .build()
+            .parse(pattern)
+        else {
+            return ByteSet::ALL;
+        };
+        let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+        let Some(literals) = seq.literals() else {
+            return ByteSet::ALL;
+        };
+        let mut set = ByteSet([0; 4]);
+        for lit in literals {
+            let Some(&b) = lit.as_bytes().first() else {
+                return ByteSet::ALL;
+            };
+            set.0[usize::from(b >> 6)] |= 1 << (b & 63);
+        }
+        set
+    }
+}
+
 fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     while i > 0 && !text.is_char_boundary(i) {
         i -= 1;
     }
     i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ByteSet;
+
+    #[test]
+    fn first_bytes_are_bounded_where_prefixes_are_known() {
+        let digits = ByteSet::first_bytes_of(r"\b[0-9]{9}\b");
+        assert!(digits.contains(b'7') && !digits.contains(b'a'));
+        let keys = ByteSet::first_bytes_of(r"(?i)\b(?:acct|bank)");
+        for b in *b"aAbB" {
+            assert!(keys.contains(b));
+        }
+        assert!(!keys.contains(b'c'));
+        // Look-arounds are zero-width: at `\A` the match starts with `x`.
+        let after_space = ByteSet::first_bytes_of(r"(?:\A|\s)x");
+        assert!(after_space.contains(b' ') && after_space.contains(b'x'));
+        assert!(!after_space.contains(b'y'));
+        assert_eq!(ByteSet::first_bytes_of(r".*x"), ByteSet::ALL);
+    }
 }
