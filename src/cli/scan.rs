@@ -98,10 +98,10 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
         let t = &s.totals;
         let _ = writeln!(
             out,
-            "Scanned {} items ({} documents, {:.1} MB) in {} containers in {:.2}s: {} findings ({} test values).",
+            "Scanned {} items ({} documents, {}) in {} containers in {:.2}s: {} findings ({} test values).",
             t.items_scanned,
             t.documents,
-            t.bytes as f64 / 1e6,
+            human_bytes(t.bytes),
             t.containers,
             s.duration_ms as f64 / 1000.0,
             t.findings,
@@ -113,9 +113,15 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
                 .cmp(&a.findings)
                 .then(a.container.key.cmp(&b.container.key))
         });
+        let width = ranked
+            .iter()
+            .map(|c| c.container.key.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max("container".len());
         let _ = writeln!(
             out,
-            "{:<11} {:<12} {:>6} {:>8}  {:<9} categories",
+            "{:<11} {:<width$} {:>6} {:>8}  {:<9} categories",
             "product", "container", "items", "findings", "coverage"
         );
         for c in ranked {
@@ -126,7 +132,7 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
                 .collect();
             let _ = writeln!(
                 out,
-                "{:<11} {:<12} {:>6} {:>8}  {:<9} {}",
+                "{:<11} {:<width$} {:>6} {:>8}  {:<9} {}",
                 c.container.product.as_str(),
                 c.container.key,
                 c.coverage.items_scanned,
@@ -154,4 +160,12 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
         .iter()
         .any(|c| c.coverage.status != CoverageStatus::Complete);
     Ok(if partial { 3 } else { 0 })
+}
+
+fn human_bytes(n: u64) -> String {
+    match n {
+        0..=9_999 => format!("{n} bytes"),
+        10_000..=9_999_999 => format!("{:.1} kB", n as f64 / 1e3),
+        _ => format!("{:.1} MB", n as f64 / 1e6),
+    }
 }
