@@ -297,7 +297,8 @@ impl Engine {
             if verdict.denied || (ctx.required && !verdict.supported) {
                 return None;
             }
-            if verdict.supported {
+            // A rule that requires context states its confidence with it.
+            if verdict.supported && !ctx.required {
                 confidence = (confidence + ctx.boost).min(1.0);
             }
         }
