@@ -165,6 +165,9 @@ impl AllowList {
 
     /// Whether the list drops this value (before its fingerprint is known).
     pub fn check_value(&self, entity: &str, value: &str) -> Option<AllowReason> {
+        if self.is_empty() {
+            return None;
+        }
         if self.values.contains(value) {
             return Some(AllowReason::Value);
         }
@@ -187,6 +190,16 @@ impl AllowList {
             }
         }
         None
+    }
+
+    /// Whether the list holds nothing at all (the common case: skip every check).
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+            && self.patterns.is_none()
+            && self.email_domains.is_empty()
+            && self.role_addresses.is_empty()
+            && self.reviewed_global.is_empty()
+            && self.reviewed_scoped.is_empty()
     }
 
     /// Whether a reviewed fingerprint drops this finding in this container.

@@ -91,6 +91,9 @@ pub struct ClientDictionary {
     automaton: AhoCorasick,
     /// Automaton pattern → client index.
     owner: Vec<u32>,
+    /// Bitset over every name's first two bytes (case folded): 8 KiB, in L1,
+    /// rejects most word starts before the key is even computed.
+    bigrams: Box<[u64; 1024]>,
     /// Bitset over hashes of every name's first-bytes key.
     filter: Vec<u64>,
     /// Bytes that start a name although they are not word bytes (`(RED)`, `Électricité`).
@@ -133,24 +136,37 @@ fn gather_high_bits(lanes: u64) -> u64 {
     ((lanes >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
 }
 
-/// Bit j set when byte j of `chunk` (at most 64 bytes) is a word byte.
-/// Eight bytes at a time: several times faster than a byte loop, without `unsafe`.
+/// Bit j set when byte j of `block` is a word byte. Eight bytes at a time:
+/// several times faster than a byte loop, without `unsafe`.
 #[inline]
-fn word_mask(chunk: &[u8]) -> u64 {
-    let mut padded = [0u8; 64];
-    let block: &[u8] = if chunk.len() == 64 {
-        chunk
-    } else {
-        padded[..chunk.len()].copy_from_slice(chunk);
-        &padded
-    };
+fn word_mask_block(block: &[u8; 64]) -> u64 {
     let mut mask = 0u64;
-    for (k, lane) in block.chunks_exact(8).enumerate() {
+    for k in 0..8 {
         let mut eight = [0u8; 8];
-        eight.copy_from_slice(lane);
+        eight.copy_from_slice(&block[k * 8..k * 8 + 8]);
         mask |= gather_high_bits(word_lanes(u64::from_le_bytes(eight))) << (8 * k);
     }
     mask
+}
+
+/// [`word_mask_block`] for a chunk of at most 64 bytes (the text's tail).
+fn word_mask(chunk: &[u8]) -> u64 {
+    let mut padded = [0u8; 64];
+    let n = chunk.len().min(64);
+    padded[..n].copy_from_slice(&chunk[..n]);
+    word_mask_block(&padded)
+}
+
+/// The word mask of the `b`-th 64-byte block of `bytes` (0 past the end).
+#[inline]
+fn block_word_mask(bytes: &[u8], b: usize) -> u64 {
+    match bytes.get(b * 64..b * 64 + 64) {
+        Some(full) => match <&[u8; 64]>::try_from(full) {
+            Ok(block) => word_mask_block(block),
+            Err(_) => 0,
+        },
+        None => bytes.get(b * 64..).map_or(0, word_mask),
+    }
 }
 
 /// The key at `i` given the number of word bytes that start there.
@@ -198,6 +214,12 @@ fn start_key(text: &[u8], i: usize) -> u32 {
         (1u32 << (8 * run)) - 1
     };
     ((x as u32) | 0x2020_2020) & keep
+}
+
+/// Index of a case-folded byte pair in the bigram bitset.
+#[inline]
+fn bigram(first: u8, second: u8) -> u16 {
+    u16::from_le_bytes([first | 0x20, second | 0x20])
 }
 
 #[inline]
@@ -327,6 +349,7 @@ impl ClientDictionary {
                     .build(&patterns)
             })?;
         let mut filter = vec![0u64; 1 << (FILTER_BITS - 6)];
+        let mut bigrams = Box::new([0u64; 1024]);
         let mut special_start = [false; 256];
         for p in &patterns {
             let bytes = p.as_bytes();
@@ -338,6 +361,20 @@ impl ClientDictionary {
             }
             let slot = filter_slot(start_key(bytes, 0));
             filter[slot >> 6] |= 1 << (slot & 63);
+            match bytes.get(1) {
+                Some(&second) if is_word_byte(second) => {
+                    let pair = bigram(first, second);
+                    bigrams[usize::from(pair >> 6)] |= 1 << (pair & 63);
+                }
+                // A one-letter word starts the name ("X", "A Corp"): any
+                // second byte may follow it in a text.
+                _ => {
+                    for second in 0..=255u8 {
+                        let pair = bigram(first, second);
+                        bigrams[usize::from(pair >> 6)] |= 1 << (pair & 63);
+                    }
+                }
+            }
         }
         let context = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
@@ -348,6 +385,7 @@ impl ClientDictionary {
             owner,
             filter,
             has_special_start: special_start.iter().any(|&b| b),
+            bigrams,
             special_start,
             context,
         })
@@ -368,24 +406,17 @@ impl ClientDictionary {
     /// Every counted client-name occurrence in `text`, in order.
     pub fn find(&self, text: &str, out: &mut Vec<ClientHit>) {
         let bytes = text.as_bytes();
+        // Locals, so the hot loop keeps them in registers.
+        let bigrams: &[u64; 1024] = &self.bigrams;
+        let filter = self.filter.as_slice();
         // Positions below `resume` lie inside a name already reported.
         let mut resume = 0;
         let mut carry = 0u64;
-        let blocks = bytes.len().div_ceil(64);
-        let block_mask = |b: usize| -> u64 {
-            bytes
-                .get(b * 64..)
-                .map_or(0, |rest| word_mask(&rest[..rest.len().min(64)]))
-        };
-        let mut next_words = block_mask(0);
-        for block in 0..blocks {
+        let mut next_words = block_word_mask(bytes, 0);
+        for (block, chunk) in bytes.chunks(64).enumerate() {
             let base = block * 64;
-            let chunk = &bytes[base..bytes.len().min(base + 64)];
             let words = next_words;
-            next_words = block_mask(block + 1);
-            // This block's and the next block's word bits: a word's length
-            // at any start is read from here, not recomputed per start.
-            let window = u128::from(words) | (u128::from(next_words) << 64);
+            next_words = block_word_mask(bytes, block + 1);
             let mut starts = words & !((words << 1) | carry);
             carry = words >> 63;
             if self.has_special_start {
@@ -396,14 +427,21 @@ impl ClientDictionary {
                 }
             }
             while starts != 0 {
-                let i = base + starts.trailing_zeros() as usize;
+                let j = starts.trailing_zeros() as usize;
                 starts &= starts - 1;
-                if i < resume {
+                let i = base + j;
+                let first = chunk.get(j).copied().unwrap_or(0);
+                let second = bytes.get(i + 1).copied().unwrap_or(0);
+                let pair = bigram(first, second);
+                if bigrams[usize::from(pair >> 6)] & (1 << (pair & 63)) == 0 || i < resume {
                     continue;
                 }
-                let run = (!((window >> (i - base)) as u64)).trailing_zeros();
+                // This block's and the next block's word bits give the
+                // word's length at this start without looking at bytes again.
+                let window = u128::from(words) | (u128::from(next_words) << 64);
+                let run = (!((window >> j) as u64)).trailing_zeros();
                 let slot = filter_slot(key_at(bytes, i, run));
-                if self.filter[slot >> 6] & (1 << (slot & 63)) == 0 {
+                if filter[slot >> 6] & (1 << (slot & 63)) == 0 {
                     continue;
                 }
                 let input = Input::new(bytes)

@@ -53,8 +53,8 @@ pub struct DocumentScan {
 pub struct Engine {
     rules: Vec<Rule>,
     regex: Option<meta::Regex>,
-    /// Per rule: whether its pattern has a `value` group.
-    has_value_group: Vec<bool>,
+    /// Per rule with a `value` group: that rule's pattern alone, for captures.
+    value_extractors: Vec<Option<meta::Regex>>,
     /// Per rule: the bytes a match can start with, so that retries after a
     /// rejected candidate skip the rules that cannot match there.
     first_bytes: Vec<ByteSet>,
@@ -99,16 +99,17 @@ impl Engine {
                     .map_err(|e| anyhow::anyhow!("compiling the rules together failed: {e}"))?,
             )
         };
-        let has_value_group = match &regex {
-            None => Vec::new(),
-            Some(re) => (0..rules.len())
-                .map(|i| {
-                    re.group_info()
-                        .to_index(PatternID::new_unchecked(i), "value")
-                        .is_some()
-                })
-                .collect(),
-        };
+        // Captures run on the rule's own small regex: capture engines over the
+        // combined NFA of every rule cost microseconds per hit.
+        let mut value_extractors = Vec::with_capacity(rules.len());
+        for r in &rules {
+            let re = meta::Builder::new()
+                .syntax(syntax_config())
+                .build(&r.pattern)
+                .map_err(|e| anyhow::anyhow!("compiling rule {} failed: {e}", r.id))?;
+            let has_value = re.group_info().to_index(PatternID::ZERO, "value").is_some();
+            value_extractors.push(has_value.then_some(re));
+        }
         let first_bytes = rules
             .iter()
             .map(|r| ByteSet::first_bytes_of(&r.pattern))
@@ -121,7 +122,7 @@ impl Engine {
         Ok(Engine {
             rules,
             regex,
-            has_value_group,
+            value_extractors,
             first_bytes,
             context,
             clients,
@@ -218,13 +219,14 @@ impl Engine {
     fn find_candidates(&self, text: &str, from: usize, to: usize, out: &mut Vec<Candidate>) {
         let Some(re) = &self.regex else { return };
         let bytes = text.as_bytes();
-        let mut caps: Option<Captures> = None;
+        // Per rule, allocated on the first hit of the document that needs it.
+        let mut caps: Vec<Option<Captures>> = Vec::new();
         let mut pos = from;
         while pos < to {
             let input = Input::new(bytes).range(pos..to);
             let Some(m) = re.search(&input) else { break };
             let pid = m.pattern().as_usize();
-            let mut accepted = self.evaluate(re, &mut caps, text, pid, m.start(), m.end(), to);
+            let mut accepted = self.evaluate(&mut caps, text, pid, m.start(), m.end());
             if accepted.is_none() {
                 // Lower-priority rules anchored at the same start.
                 let first = bytes[m.start()];
@@ -236,7 +238,7 @@ impl Engine {
                         .range(m.start()..to)
                         .anchored(Anchored::Pattern(PatternID::new_unchecked(q)));
                     if let Some(m2) = re.search(&anchored) {
-                        accepted = self.evaluate(re, &mut caps, text, q, m2.start(), m2.end(), to);
+                        accepted = self.evaluate(&mut caps, text, q, m2.start(), m2.end());
                         if accepted.is_some() {
                             break;
                         }
@@ -257,25 +259,30 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     fn evaluate(
         &self,
-        re: &meta::Regex,
-        caps: &mut Option<Captures>,
+        caps: &mut Vec<Option<Captures>>,
         text: &str,
         idx: usize,
         start: usize,
         end: usize,
-        limit: usize,
     ) -> Option<Candidate> {
         let rule = &self.rules[idx];
-        let (vs, ve) = if self.has_value_group[idx] {
-            let caps = caps.get_or_insert_with(|| re.create_captures());
-            let input = Input::new(text.as_bytes())
-                .range(start..limit)
-                .anchored(Anchored::Pattern(PatternID::new_unchecked(idx)));
-            re.search_captures(&input, caps);
-            let span = caps.get_group_by_name("value")?;
-            (span.start, span.end)
-        } else {
-            (start, end)
+        let (vs, ve) = match &self.value_extractors[idx] {
+            Some(own) => {
+                if caps.is_empty() {
+                    caps.resize_with(self.rules.len(), || None);
+                }
+                let caps = &mut caps[idx];
+                let caps = caps.get_or_insert_with(|| own.create_captures());
+                // The same leftmost-first match, so its span bounds the search;
+                // look-arounds still see the bytes on either side.
+                let input = Input::new(text.as_bytes())
+                    .range(start..end)
+                    .anchored(Anchored::Yes);
+                own.search_captures(&input, caps);
+                let span = caps.get_group_by_name("value")?;
+                (span.start, span.end)
+            }
+            None => (start, end),
         };
         if vs >= ve || !text.is_char_boundary(vs) || !text.is_char_boundary(ve) {
             return None;

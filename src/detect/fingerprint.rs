@@ -12,7 +12,9 @@ type HmacSha256 = Hmac<Sha256>;
 /// Computes fingerprints with one secret key.
 #[derive(Clone)]
 pub struct Fingerprinter {
-    key: [u8; 32],
+    /// The HMAC with the key already absorbed: cloning it per value saves
+    /// the two key-pad compressions that `new_from_slice` would redo.
+    keyed: HmacSha256,
 }
 
 impl std::fmt::Debug for Fingerprinter {
@@ -34,7 +36,9 @@ pub fn default_key_path() -> Option<PathBuf> {
 
 impl Fingerprinter {
     pub fn from_key(key: [u8; 32]) -> Self {
-        Fingerprinter { key }
+        Fingerprinter {
+            keyed: HmacSha256::new_from_slice(&key).expect("HMAC takes keys of any length"),
+        }
     }
 
     /// Load the key from `path`, creating it (0600, 32 random bytes, hex) on first use.
@@ -69,7 +73,7 @@ impl Fingerprinter {
 
     /// The fingerprint of `value` as `entity`: 128 bits of the HMAC, hex.
     pub fn fingerprint(&self, entity: &str, normalized_value: &str) -> String {
-        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes keys of any length");
+        let mut mac = self.keyed.clone();
         mac.update(entity.as_bytes());
         mac.update(&[0]);
         mac.update(normalized_value.as_bytes());
