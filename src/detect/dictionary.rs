@@ -426,14 +426,23 @@ impl ClientDictionary {
                     }
                 }
             }
-            while starts != 0 {
-                let j = starts.trailing_zeros() as usize;
-                starts &= starts - 1;
-                let i = base + j;
+            // Gate every start on its first two bytes without branching, then
+            // look closer only at the few that pass.
+            let mut passing = 0u64;
+            let mut pending = starts;
+            while pending != 0 {
+                let j = pending.trailing_zeros() as usize;
+                pending &= pending - 1;
                 let first = chunk.get(j).copied().unwrap_or(0);
-                let second = bytes.get(i + 1).copied().unwrap_or(0);
+                let second = bytes.get(base + j + 1).copied().unwrap_or(0);
                 let pair = bigram(first, second);
-                if bigrams[usize::from(pair >> 6)] & (1 << (pair & 63)) == 0 || i < resume {
+                passing |= ((bigrams[usize::from(pair >> 6)] >> (pair & 63)) & 1) << j;
+            }
+            while passing != 0 {
+                let j = passing.trailing_zeros() as usize;
+                passing &= passing - 1;
+                let i = base + j;
+                if i < resume {
                     continue;
                 }
                 // This block's and the next block's word bits give the

@@ -108,7 +108,9 @@ impl Engine {
                 .build(&r.pattern)
                 .map_err(|e| anyhow::anyhow!("compiling rule {} failed: {e}", r.id))?;
             let has_value = re.group_info().to_index(PatternID::ZERO, "value").is_some();
-            value_extractors.push(has_value.then_some(re));
+            // `\b(?P<value>…)\b` reports the whole match: no captures needed.
+            let needs_captures = has_value && !value_is_whole_match(&r.pattern);
+            value_extractors.push(needs_captures.then_some(re));
         }
         let first_bytes = rules
             .iter()
@@ -483,6 +485,32 @@ impl Engine {
     }
 }
 
+/// Whether a pattern is only its `value` group between zero-width
+/// assertions (`\b(?P<value>…)\b`), so the value is always the whole match.
+fn value_is_whole_match(pattern: &str) -> bool {
+    use regex_syntax::hir::HirKind;
+    let Ok(hir) = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+    else {
+        return false;
+    };
+    let is_value = |h: &regex_syntax::hir::Hir| matches!(h.kind(), HirKind::Capture(c) if c.name.as_deref() == Some("value"));
+    match hir.kind() {
+        HirKind::Capture(_) => is_value(&hir),
+        HirKind::Concat(parts) => {
+            let values = parts.iter().filter(|p| is_value(p)).count();
+            values == 1
+                && parts
+                    .iter()
+                    .all(|p| is_value(p) || matches!(p.kind(), HirKind::Look(_)))
+        }
+        _ => false,
+    }
+}
+
 /// A set of bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct ByteSet([u64; 4]);
@@ -531,7 +559,16 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::ByteSet;
+    use super::{value_is_whole_match, ByteSet};
+
+    #[test]
+    fn whole_match_values_are_recognised() {
+        assert!(value_is_whole_match(r"\b(?P<value>[0-9]{9})\b"));
+        assert!(value_is_whole_match(r"(?i)\b(?P<value>a|b)\b"));
+        assert!(!value_is_whole_match(r"ssn:? (?P<value>[0-9]{9})"));
+        assert!(!value_is_whole_match(r"\b(?P<value>x)y"));
+        assert!(!value_is_whole_match(r"[0-9]{9}"));
+    }
 
     #[test]
     fn first_bytes_are_bounded_where_prefixes_are_known() {
