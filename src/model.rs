@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 
 /// The Atlassian product a container belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -187,12 +188,14 @@ impl Category {
 /// kept only when the user asked to reveal it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
-    pub rule: String,
-    pub entity: String,
+    /// Shared with the rule and every other finding of it: findings are many.
+    pub rule: Arc<str>,
+    pub entity: Arc<str>,
     pub category: Category,
     pub severity: Severity,
     pub confidence: f32,
-    pub origin: Origin,
+    /// Shared by every finding of the same document.
+    pub origin: Arc<Origin>,
     /// Byte span of the value in the document text.
     pub start: usize,
     pub end: usize,

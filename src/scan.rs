@@ -76,7 +76,7 @@ pub fn run(req: ScanRequest<'_>, data: SourceData) -> anyhow::Result<ScanOutcome
             .by_category
             .entry(f.category.as_str().into())
             .or_default() += 1;
-        *totals.by_entity.entry(f.entity.clone()).or_default() += 1;
+        *totals.by_entity.entry(f.entity.to_string()).or_default() += 1;
         *totals
             .by_severity
             .entry(f.severity.as_str().into())
@@ -84,7 +84,7 @@ pub fn run(req: ScanRequest<'_>, data: SourceData) -> anyhow::Result<ScanOutcome
         if let Some(c) = per.get_mut(&f.origin.container_key) {
             c.findings += 1;
             *c.by_category.entry(f.category.as_str().into()).or_default() += 1;
-            *c.by_entity.entry(f.entity.clone()).or_default() += 1;
+            *c.by_entity.entry(f.entity.to_string()).or_default() += 1;
             if seen.insert((f.origin.container_key.clone(), f.origin.item_id.clone())) {
                 c.items_with_findings += 1;
             }

@@ -125,7 +125,7 @@ fn a_rejected_rule_does_not_hide_a_lower_priority_rule_at_the_same_place() {
     // the routing rule at the same span must still be found.
     let e = engine_with(None, AllowList::default(), true);
     let scan = e.scan(&doc("Wire to routing 021000021 today"));
-    let rules: Vec<&str> = scan.findings.iter().map(|f| f.rule.as_str()).collect();
+    let rules: Vec<&str> = scan.findings.iter().map(|f| &*f.rule).collect();
     assert_eq!(rules, ["t.aba"]);
 }
 
@@ -195,7 +195,7 @@ fn client_names_are_found_and_not_double_counted_inside_other_findings() {
     .unwrap();
     let e = engine_with(Some(clients), AllowList::default(), false);
     let scan = e.scan(&doc("Northwind renewal; card 4929 1234 5678 9015"));
-    let entities: Vec<&str> = scan.findings.iter().map(|f| f.entity.as_str()).collect();
+    let entities: Vec<&str> = scan.findings.iter().map(|f| &*f.entity).collect();
     assert_eq!(entities, ["CLIENT_NAME", "CREDIT_CARD"]);
     assert_eq!(scan.findings[0].masked, "Northwind Traders");
 }

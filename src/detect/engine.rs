@@ -18,6 +18,7 @@ use crate::model::{Category, Document, Finding, Origin, Severity};
 use regex_automata::util::captures::Captures;
 use regex_automata::{meta, Anchored, Input, PatternID};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The rule id and entity of client-name findings.
 pub const CLIENT_RULE_ID: &str = "client.name";
@@ -53,6 +54,9 @@ pub struct DocumentScan {
 pub struct Engine {
     rules: Vec<Rule>,
     regex: Option<meta::Regex>,
+    /// Per rule: its id and entity, shared by all its findings.
+    labels: Vec<(Arc<str>, Arc<str>)>,
+    client_labels: (Arc<str>, Arc<str>),
     /// Per rule with a `value` group: that rule's pattern alone, for captures.
     value_extractors: Vec<Option<meta::Regex>>,
     /// Per rule: the bytes a match can start with, so that retries after a
@@ -63,6 +67,19 @@ pub struct Engine {
     allow: AllowList,
     fingerprinter: Fingerprinter,
     options: EngineOptions,
+}
+
+/// A value on its way to becoming a finding.
+struct Pending<'a> {
+    labels: &'a (Arc<str>, Arc<str>),
+    category: Category,
+    severity: Severity,
+    confidence: f32,
+    start: usize,
+    end: usize,
+    /// The value as fingerprinted and masked (a client's canonical name).
+    value: &'a str,
+    test_value: bool,
 }
 
 /// A value a rule accepted, before allow lists and masking.
@@ -121,7 +138,13 @@ impl Engine {
                 .as_ref()
                 .map(|c| (i as u32, c.words.as_slice(), c.deny.as_slice()))
         }));
+        let labels = rules
+            .iter()
+            .map(|r| (Arc::from(r.id.as_str()), Arc::from(r.entity.as_str())))
+            .collect();
         Ok(Engine {
+            labels,
+            client_labels: (Arc::from(CLIENT_RULE_ID), Arc::from(CLIENT_ENTITY)),
             rules,
             regex,
             value_extractors,
@@ -178,19 +201,22 @@ impl Engine {
                 start = next;
             }
         }
+        let mut origin: Option<Arc<Origin>> = None;
         for c in &candidates {
             let rule = &self.rules[c.rule];
             self.emit(
                 doc,
-                &rule.id,
-                &rule.entity,
-                rule.category,
-                rule.severity,
-                c.confidence,
-                c.start,
-                c.end,
-                &text[c.start..c.end],
-                c.test_value,
+                &mut origin,
+                Pending {
+                    labels: &self.labels[c.rule],
+                    category: rule.category,
+                    severity: rule.severity,
+                    confidence: c.confidence,
+                    start: c.start,
+                    end: c.end,
+                    value: &text[c.start..c.end],
+                    test_value: c.test_value,
+                },
                 &mut out,
             );
         }
@@ -211,7 +237,14 @@ impl Engine {
                 } else {
                     0.7
                 };
-                self.emit_client(doc, &client.name, confidence, h.start, h.end, &mut out);
+                self.emit_client(
+                    doc,
+                    &mut origin,
+                    &client.name,
+                    confidence,
+                    (h.start, h.end),
+                    &mut out,
+                );
             }
         }
         out.findings.sort_by_key(|f| (f.start, f.end));
@@ -324,30 +357,24 @@ impl Engine {
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn emit(
+    /// Turn an accepted value into a finding, unless the allow list drops it.
+    fn emit<'f>(
         &self,
         doc: &Document,
-        rule_id: &str,
-        entity: &str,
-        category: Category,
-        severity: Severity,
-        confidence: f32,
-        start: usize,
-        end: usize,
-        value: &str,
-        test_value: bool,
-        out: &mut DocumentScan,
-    ) {
-        if let Some(reason) = self.allow.check_value(entity, value) {
+        origin: &mut Option<Arc<Origin>>,
+        p: Pending<'_>,
+        out: &'f mut DocumentScan,
+    ) -> Option<&'f mut Finding> {
+        let entity: &str = &p.labels.1;
+        if let Some(reason) = self.allow.check_value(entity, p.value) {
             *out.suppressed
                 .entry((reason.as_str(), entity.to_string()))
                 .or_default() += 1;
-            return;
+            return None;
         }
         let fingerprint = self
             .fingerprinter
-            .fingerprint(entity, &normalize_value(entity, value));
+            .fingerprint(entity, &normalize_value(entity, p.value));
         if let Some(reason) = self
             .allow
             .check_fingerprint(&doc.origin.container_key, &fingerprint)
@@ -355,50 +382,48 @@ impl Engine {
             *out.suppressed
                 .entry((reason.as_str(), entity.to_string()))
                 .or_default() += 1;
-            return;
+            return None;
         }
+        let origin = origin.get_or_insert_with(|| Arc::new(doc.origin.clone()));
         out.findings.push(Finding {
-            rule: rule_id.to_string(),
-            entity: entity.to_string(),
-            category,
-            severity,
-            confidence,
-            origin: doc.origin.clone(),
-            start,
-            end,
-            masked: mask(category, entity, value),
+            rule: Arc::clone(&p.labels.0),
+            entity: Arc::clone(&p.labels.1),
+            category: p.category,
+            severity: p.severity,
+            confidence: p.confidence,
+            origin: Arc::clone(origin),
+            start: p.start,
+            end: p.end,
+            masked: mask(p.category, entity, p.value),
             fingerprint,
-            test_value,
-            matched: self.options.reveal.then(|| value.to_string()),
+            test_value: p.test_value,
+            matched: self.options.reveal.then(|| p.value.to_string()),
         });
+        out.findings.last_mut()
     }
 
     fn emit_client(
         &self,
         doc: &Document,
+        origin: &mut Option<Arc<Origin>>,
         name: &str,
         confidence: f32,
-        start: usize,
-        end: usize,
+        (start, end): (usize, usize),
         out: &mut DocumentScan,
     ) {
-        let before = out.findings.len();
         // The canonical name identifies the client; the list is the user's own,
         // so naming it in reports discloses nothing new.
-        self.emit(
-            doc,
-            CLIENT_RULE_ID,
-            CLIENT_ENTITY,
-            Category::Client,
-            Severity::High,
+        let pending = Pending {
+            labels: &self.client_labels,
+            category: Category::Client,
+            severity: Severity::High,
             confidence,
             start,
             end,
-            name,
-            false,
-            out,
-        );
-        if let Some(f) = out.findings.get_mut(before) {
+            value: name,
+            test_value: false,
+        };
+        if let Some(f) = self.emit(doc, origin, pending, out) {
             f.masked = name.to_string();
             if self.options.reveal {
                 f.matched = Some(doc.text[start..end].to_string());
@@ -425,16 +450,19 @@ impl Engine {
                     text: ex.text.clone(),
                 };
                 let scan = self.scan(&doc);
-                let mine: Vec<&Finding> =
-                    scan.findings.iter().filter(|f| f.rule == rule.id).collect();
+                let mine: Vec<&Finding> = scan
+                    .findings
+                    .iter()
+                    .filter(|f| *f.rule == *rule.id)
+                    .collect();
                 let values: Vec<&str> = mine.iter().map(|f| &ex.text[f.start..f.end]).collect();
                 match mine.iter().find(|f| ex.text[f.start..f.end] == ex.value) {
                     None => {
                         let others: Vec<&str> = scan
                             .findings
                             .iter()
-                            .filter(|f| f.rule != rule.id)
-                            .map(|f| f.rule.as_str())
+                            .filter(|f| *f.rule != *rule.id)
+                            .map(|f| &*f.rule)
                             .collect();
                         failures.push(format!(
                             "{at}: example {} {:?} should report {:?} but reported {:?}{}",
@@ -468,7 +496,7 @@ impl Engine {
                 let hits: Vec<&str> = scan
                     .findings
                     .iter()
-                    .filter(|f| f.rule == rule.id)
+                    .filter(|f| *f.rule == *rule.id)
                     .map(|f| &text[f.start..f.end])
                     .collect();
                 if !hits.is_empty() {
