@@ -130,7 +130,10 @@ pub fn run(req: ScanRequest<'_>, data: SourceData) -> anyhow::Result<ScanOutcome
             batch
                 .par_iter()
                 .with_min_len(4)
-                .map(|u| u.documents.iter().map(|d| req.engine.scan(d)).collect())
+                .map(|u| {
+                    let docs: Vec<&crate::model::Document> = u.documents.iter().collect();
+                    req.engine.scan_batch(&docs)
+                })
                 .collect()
         });
         for (unit, doc_scans) in batch.iter().zip(scans) {

@@ -240,6 +240,10 @@ fn malformed_packs_name_file_line_and_rule() {
     let e = parse_pack("rules/t.toml", &few).unwrap_err();
     assert!(e.reason.contains("negative_examples"), "{e}");
 
+    let empty = PACK.replace(r"pattern = '\b\d{9}\b'", r"pattern = '\d*'");
+    let e = parse_pack("rules/t.toml", &empty).unwrap_err();
+    assert!(e.reason.contains("empty string"), "{e}");
+
     let toml_err = format!("{PACK}\n[[rule]]\nid = \"x\"\nentity = 5\n");
     let e = parse_pack("rules/t.toml", &toml_err).unwrap_err();
     let new_rule = PACK.lines().count() + 2;

@@ -12,6 +12,7 @@ use crate::detect::allow::AllowList;
 use crate::detect::context::ContextMatcher;
 use crate::detect::dictionary::{ClientDictionary, ClientHit};
 use crate::detect::fingerprint::{normalize_value, Fingerprinter};
+use crate::detect::lanes::{LaneScanner, LaneSink};
 use crate::detect::mask::mask;
 use crate::detect::rules::{syntax_config, Rule, RuleSet};
 use crate::model::{Category, Document, Finding, Origin, Severity};
@@ -57,8 +58,15 @@ pub struct Engine {
     /// Per rule: its id and entity, shared by all its findings.
     labels: Vec<(Arc<str>, Arc<str>)>,
     client_labels: (Arc<str>, Arc<str>),
-    /// Per rule with a `value` group: that rule's pattern alone, for captures.
-    value_extractors: Vec<Option<meta::Regex>>,
+    /// Per rule: its pattern alone, to recover a match's start and `value`
+    /// group cheaply (capture engines over every rule's NFA cost microseconds).
+    own_regex: Vec<meta::Regex>,
+    /// Per rule: whether its `value` group is narrower than the whole match.
+    needs_captures: Vec<bool>,
+    /// Per rule: the longest match it can produce, when bounded.
+    max_len: Vec<Option<usize>>,
+    /// The forward pass over two documents at a time.
+    lanes: Option<LaneScanner>,
     /// Per rule: the bytes a match can start with, so that retries after a
     /// rejected candidate skip the rules that cannot match there.
     first_bytes: Vec<ByteSet>,
@@ -67,6 +75,51 @@ pub struct Engine {
     allow: AllowList,
     fingerprinter: Fingerprinter,
     options: EngineOptions,
+}
+
+/// Resolves the lane scanner's matches into candidates.
+struct Resolver<'e, 't, 'o> {
+    engine: &'e Engine,
+    texts: &'t [&'t str],
+    out: &'o mut [Vec<Candidate>],
+    caps: Vec<Option<Captures>>,
+}
+
+impl LaneSink for Resolver<'_, '_, '_> {
+    fn on_match(&mut self, doc: usize, from: usize, rule: usize, end: usize) -> Option<usize> {
+        let e = self.engine;
+        let text = self.texts[doc];
+        let bytes = text.as_bytes();
+        // The match starts within the rule's maximum length of its end, and
+        // the rule's own leftmost match there is the combined search's match.
+        let lo = e.max_len[rule].map_or(from, |n| end.saturating_sub(n).max(from));
+        let own = &e.own_regex[rule];
+        let found = own
+            .search(&Input::new(bytes).range(lo..end))
+            .filter(|m| m.end() == end)
+            .map(|m| (rule, m.start()))
+            .or_else(|| {
+                // Never expected (tests assert it); the combined regex settles it.
+                debug_assert!(false, "rule {rule} match ending at {end} not resolved");
+                let re = e.regex.as_ref()?;
+                let m = re.search(&Input::new(bytes).range(from..))?;
+                Some((m.pattern().as_usize(), m.start()))
+            });
+        let (rule, start) = found?;
+        if self.caps.len() != e.rules.len() {
+            self.caps.clear();
+            self.caps.resize_with(e.rules.len(), || None);
+        }
+        Some(e.handle_hit(
+            &mut self.caps,
+            text,
+            rule,
+            start,
+            end,
+            text.len(),
+            &mut self.out[doc],
+        ))
+    }
 }
 
 /// A value on its way to becoming a finding.
@@ -116,9 +169,9 @@ impl Engine {
                     .map_err(|e| anyhow::anyhow!("compiling the rules together failed: {e}"))?,
             )
         };
-        // Captures run on the rule's own small regex: capture engines over the
-        // combined NFA of every rule cost microseconds per hit.
-        let mut value_extractors = Vec::with_capacity(rules.len());
+        let mut own_regex = Vec::with_capacity(rules.len());
+        let mut needs_captures = Vec::with_capacity(rules.len());
+        let mut max_len = Vec::with_capacity(rules.len());
         for r in &rules {
             let re = meta::Builder::new()
                 .syntax(syntax_config())
@@ -126,9 +179,19 @@ impl Engine {
                 .map_err(|e| anyhow::anyhow!("compiling rule {} failed: {e}", r.id))?;
             let has_value = re.group_info().to_index(PatternID::ZERO, "value").is_some();
             // `\b(?P<value>…)\b` reports the whole match: no captures needed.
-            let needs_captures = has_value && !value_is_whole_match(&r.pattern);
-            value_extractors.push(needs_captures.then_some(re));
+            needs_captures.push(has_value && !value_is_whole_match(&r.pattern));
+            max_len.push(max_match_len(&r.pattern));
+            own_regex.push(re);
         }
+        let lanes = if rules.is_empty() {
+            None
+        } else {
+            let patterns: Vec<&str> = rules.iter().map(|r| r.pattern.as_str()).collect();
+            Some(
+                LaneScanner::new(&patterns, DFA_CACHE_BYTES)
+                    .map_err(|e| anyhow::anyhow!("compiling the rules' forward DFA failed: {e}"))?,
+            )
+        };
         let first_bytes = rules
             .iter()
             .map(|r| ByteSet::first_bytes_of(&r.pattern))
@@ -147,7 +210,10 @@ impl Engine {
             client_labels: (Arc::from(CLIENT_RULE_ID), Arc::from(CLIENT_ENTITY)),
             rules,
             regex,
-            value_extractors,
+            own_regex,
+            needs_captures,
+            max_len,
+            lanes,
             first_bytes,
             context,
             clients,
@@ -168,39 +234,67 @@ impl Engine {
 
     /// Scan one document.
     pub fn scan(&self, doc: &Document) -> DocumentScan {
-        let mut out = DocumentScan::default();
-        let mut candidates = Vec::new();
-        let text = doc.text.as_str();
-        if text.len() <= WINDOW_BYTES {
-            self.find_candidates(text, 0, text.len(), &mut candidates);
-        } else {
-            let mut start = 0;
-            while start < text.len() {
-                let end = floor_char_boundary(text, (start + WINDOW_BYTES).min(text.len()));
-                let before = candidates.len();
-                self.find_candidates(text, start, end, &mut candidates);
-                // A value that starts in the overlap is found again by the next window.
-                let next = if end == text.len() {
-                    end
-                } else {
-                    floor_char_boundary(text, end - WINDOW_OVERLAP)
-                };
-                if end != text.len() {
-                    let mut i = before;
-                    while i < candidates.len() {
-                        if candidates[i].start >= next {
-                            candidates.remove(i);
-                        } else {
-                            i += 1;
-                        }
+        self.scan_batch(&[doc]).pop().unwrap_or_default()
+    }
+
+    /// Scan several documents; the results are in the same order. Batches let
+    /// the forward pass walk two documents at once.
+    pub fn scan_batch(&self, docs: &[&Document]) -> Vec<DocumentScan> {
+        let mut candidates: Vec<Vec<Candidate>> = docs.iter().map(|_| Vec::new()).collect();
+        let (mut small, large): (Vec<usize>, Vec<usize>) =
+            (0..docs.len()).partition(|&i| docs[i].text.len() <= WINDOW_BYTES);
+        // Longest first: the two lanes then stay paired until the short tail.
+        small.sort_by_key(|&i| std::cmp::Reverse(docs[i].text.len()));
+        let texts: Vec<&str> = small.iter().map(|&i| docs[i].text.as_str()).collect();
+        let mut found: Vec<Vec<Candidate>> = small.iter().map(|_| Vec::new()).collect();
+        self.find_candidates_many(&texts, &mut found);
+        for (i, c) in small.into_iter().zip(found) {
+            candidates[i] = c;
+        }
+        for i in large {
+            self.find_candidates_windowed(&docs[i].text, &mut candidates[i]);
+        }
+        docs.iter()
+            .zip(candidates)
+            .map(|(doc, c)| self.finish(doc, c))
+            .collect()
+    }
+
+    /// A huge document in overlapping windows, so one page cannot hold a
+    /// worker for long or produce unbounded intermediate state.
+    fn find_candidates_windowed(&self, text: &str, candidates: &mut Vec<Candidate>) {
+        let mut start = 0;
+        while start < text.len() {
+            let end = floor_char_boundary(text, (start + WINDOW_BYTES).min(text.len()));
+            let before = candidates.len();
+            self.find_candidates(text, start, end, candidates);
+            // A value that starts in the overlap is found again by the next window.
+            let next = if end == text.len() {
+                end
+            } else {
+                floor_char_boundary(text, end - WINDOW_OVERLAP)
+            };
+            if end != text.len() {
+                let mut i = before;
+                while i < candidates.len() {
+                    if candidates[i].start >= next {
+                        candidates.remove(i);
+                    } else {
+                        i += 1;
                     }
                 }
-                if next <= start {
-                    break;
-                }
-                start = next;
             }
+            if next <= start {
+                break;
+            }
+            start = next;
         }
+    }
+
+    /// Client names, allow lists, masking and fingerprints for one document.
+    fn finish(&self, doc: &Document, candidates: Vec<Candidate>) -> DocumentScan {
+        let mut out = DocumentScan::default();
+        let text = doc.text.as_str();
         let mut origin: Option<Arc<Origin>> = None;
         for c in &candidates {
             let rule = &self.rules[c.rule];
@@ -251,42 +345,90 @@ impl Engine {
         out
     }
 
+    /// The ordinary search: one meta-regex search per hit. Used for windows
+    /// of huge documents and where the lane DFA gives up.
     fn find_candidates(&self, text: &str, from: usize, to: usize, out: &mut Vec<Candidate>) {
         let Some(re) = &self.regex else { return };
-        let bytes = text.as_bytes();
         // Per rule, allocated on the first hit of the document that needs it.
         let mut caps: Vec<Option<Captures>> = Vec::new();
         let mut pos = from;
         while pos < to {
-            let input = Input::new(bytes).range(pos..to);
+            let input = Input::new(text.as_bytes()).range(pos..to);
             let Some(m) = re.search(&input) else { break };
-            let pid = m.pattern().as_usize();
-            let mut accepted = self.evaluate(&mut caps, text, pid, m.start(), m.end());
-            if accepted.is_none() {
-                // Lower-priority rules anchored at the same start.
-                let first = bytes[m.start()];
+            pos = self.handle_hit(
+                &mut caps,
+                text,
+                m.pattern().as_usize(),
+                m.start(),
+                m.end(),
+                to,
+                out,
+            );
+        }
+    }
+
+    /// Evaluate the leftmost-first hit of rule `pid` at `[start, end)`; if it
+    /// is rejected, try the lower-priority rules anchored at the same start.
+    /// Returns where the search continues.
+    #[allow(clippy::too_many_arguments)]
+    fn handle_hit(
+        &self,
+        caps: &mut Vec<Option<Captures>>,
+        text: &str,
+        pid: usize,
+        start: usize,
+        end: usize,
+        to: usize,
+        out: &mut Vec<Candidate>,
+    ) -> usize {
+        let bytes = text.as_bytes();
+        let mut accepted = self.evaluate(caps, text, pid, start, end);
+        if accepted.is_none() {
+            if let (Some(re), Some(&first)) = (&self.regex, bytes.get(start)) {
                 for q in pid + 1..self.rules.len() {
                     if !self.first_bytes[q].contains(first) {
                         continue;
                     }
                     let anchored = Input::new(bytes)
-                        .range(m.start()..to)
+                        .range(start..to)
                         .anchored(Anchored::Pattern(PatternID::new_unchecked(q)));
                     if let Some(m2) = re.search(&anchored) {
-                        accepted = self.evaluate(&mut caps, text, q, m2.start(), m2.end());
+                        accepted = self.evaluate(caps, text, q, m2.start(), m2.end());
                         if accepted.is_some() {
                             break;
                         }
                     }
                 }
             }
-            match accepted {
-                Some(c) => {
-                    pos = c.end.max(m.start() + 1);
-                    out.push(c);
-                }
-                None => pos = m.start() + 1,
+        }
+        match accepted {
+            Some(c) => {
+                let next = c.end.max(start + 1);
+                out.push(c);
+                next
             }
+            None => start + 1,
+        }
+    }
+
+    /// Candidates of many documents: the forward pass runs two documents at a
+    /// time (see `lanes`), each reported match is resolved to its start by its
+    /// own rule's regex, over at most the rule's maximum length.
+    fn find_candidates_many(&self, texts: &[&str], out: &mut [Vec<Candidate>]) {
+        let Some(lanes) = &self.lanes else { return };
+        let hays: Vec<&[u8]> = texts.iter().map(|t| t.as_bytes()).collect();
+        let mut sink = Resolver {
+            engine: self,
+            texts,
+            out,
+            caps: Vec::new(),
+        };
+        let gave_up = lanes.scan(&hays, &mut sink);
+        for g in gave_up {
+            // Rare: the DFA's cache thrashed. Finish that document the ordinary way.
+            let text = texts[g.doc];
+            let from = sink.out[g.doc].last().map_or(0, |c| c.end).min(g.at);
+            self.find_candidates(text, from, text.len(), &mut sink.out[g.doc]);
         }
     }
 
@@ -301,7 +443,7 @@ impl Engine {
         end: usize,
     ) -> Option<Candidate> {
         let rule = &self.rules[idx];
-        let (vs, ve) = match &self.value_extractors[idx] {
+        let (vs, ve) = match self.needs_captures[idx].then(|| &self.own_regex[idx]) {
             Some(own) => {
                 if caps.is_empty() {
                     caps.resize_with(self.rules.len(), || None);
@@ -323,13 +465,15 @@ impl Engine {
             return None;
         }
         let value = &text[vs..ve];
-        if rule.is_rejected(value) {
-            return None;
-        }
+        // Cheapest checks first: validators are arithmetic, reject patterns a
+        // regex search, context an automaton over the window.
         if let Some(v) = rule.validator {
             if !v.validate(value) {
                 return None;
             }
+        }
+        if rule.is_rejected(value) {
+            return None;
         }
         let mut confidence = rule.confidence;
         if let Some(ctx) = &rule.context {
@@ -513,6 +657,18 @@ impl Engine {
     }
 }
 
+/// The longest match `pattern` can produce, or `None` when unbounded.
+fn max_match_len(pattern: &str) -> Option<usize> {
+    regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .ok()?
+        .properties()
+        .maximum_len()
+}
+
 /// Whether a pattern is only its `value` group between zero-width
 /// assertions (`\b(?P<value>…)\b`), so the value is always the whole match.
 fn value_is_whole_match(pattern: &str) -> bool {
@@ -587,7 +743,86 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::{value_is_whole_match, ByteSet};
+    use super::{value_is_whole_match, ByteSet, Candidate, Engine, EngineOptions};
+    use crate::detect::allow::AllowList;
+    use crate::detect::fingerprint::Fingerprinter;
+    use crate::detect::rules::RuleSet;
+    use proptest::prelude::*;
+
+    fn builtin_engine() -> &'static Engine {
+        static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
+        ENGINE.get_or_init(|| {
+            let rules = RuleSet::load(None).expect("built-in rules load");
+            Engine::new(
+                &rules,
+                None,
+                AllowList::default(),
+                Fingerprinter::from_key([3; 32]),
+                EngineOptions::default(),
+            )
+            .expect("engine builds")
+        })
+    }
+
+    fn spans(c: &[Candidate]) -> Vec<(usize, usize, usize)> {
+        c.iter().map(|c| (c.rule, c.start, c.end)).collect()
+    }
+
+    /// The two-lane pass must find exactly what one meta-regex search per hit finds.
+    fn assert_lanes_agree(engine: &Engine, texts: &[String]) {
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let mut lanes: Vec<Vec<Candidate>> = texts.iter().map(|_| Vec::new()).collect();
+        engine.find_candidates_many(&refs, &mut lanes);
+        for (text, got) in texts.iter().zip(&lanes) {
+            let mut expected = Vec::new();
+            engine.find_candidates(text, 0, text.len(), &mut expected);
+            assert_eq!(spans(got), spans(&expected), "text: {text:?}");
+        }
+    }
+
+    #[test]
+    fn lanes_agree_with_the_ordinary_search_on_every_rule_example() {
+        let engine = builtin_engine();
+        let mut texts: Vec<String> = Vec::new();
+        for r in engine.rules() {
+            texts.extend(r.examples.iter().map(|e| e.text.clone()));
+            texts.extend(r.negative_examples.iter().cloned());
+        }
+        // Documents of very different lengths, so lanes refill mid-way.
+        let joined = texts.join(" filler text\n");
+        texts.push(joined.clone());
+        texts.push(format!("{joined} {joined}"));
+        texts.push(String::new());
+        assert_lanes_agree(engine, &texts);
+    }
+
+    fn fragment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("card 4929 1234 5678 9015".to_string()),
+            Just("SSN 536-22-0811 ".to_string()),
+            Just("routing 021000021".to_string()),
+            Just("jane.doe@client.com".to_string()),
+            Just("AKIA2E0A8F3B244C9986".to_string()),
+            Just("password: Tr0ub4dor&3x".to_string()),
+            Just("DOB 12/03/1984".to_string()),
+            Just("version 10.2.3.4".to_string()),
+            Just("2026-08-17T10:15:00Z".to_string()),
+            "[a-zA-Z0-9 .:@/_-]{0,40}",
+            "[0-9 -]{0,24}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn lanes_agree_with_the_ordinary_search_on_generated_text(
+            docs in prop::collection::vec(prop::collection::vec(fragment(), 0..12), 1..6)
+        ) {
+            let engine = builtin_engine();
+            let texts: Vec<String> = docs.iter().map(|parts| parts.join(" ")).collect();
+            assert_lanes_agree(engine, &texts);
+        }
+    }
 
     #[test]
     fn whole_match_values_are_recognised() {

@@ -6,6 +6,7 @@ pub mod context;
 pub mod dictionary;
 pub mod engine;
 pub mod fingerprint;
+mod lanes;
 pub mod mask;
 pub mod rules;
 pub mod validators;
