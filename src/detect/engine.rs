@@ -1,12 +1,13 @@
 //! The compiled detection engine (DESIGN §5).
 //!
 //! Built once, `Sync`, shared by reference across rayon threads. Per document:
-//! one leftmost-first pass of a multi-pattern regex over every rule, then per
-//! hit only what that hit's rule needs (its `value` group, reject pattern,
-//! validator, context window); one Aho-Corasick pass for client names; allow
-//! lists last. A candidate that fails its rule is retried, anchored at the
-//! same place, against the lower-priority rules, so that one rule's rejected
-//! span cannot hide another rule's real value.
+//! one leftmost-first pass of one lazy DFA over every rule (two documents of
+//! a batch walked at once, see `lanes`), then per hit only what that hit's
+//! rule needs (its start and `value` group from the rule's own regex, its
+//! validator, reject pattern, context window); one pass of the client
+//! dictionary; allow lists last. A candidate that fails its rule is retried,
+//! anchored at the same place, against the lower-priority rules, so that one
+//! rule's rejected span cannot hide another rule's real value.
 
 use crate::detect::allow::AllowList;
 use crate::detect::context::ContextMatcher;
