@@ -1,8 +1,8 @@
 //! The compiled detection engine (DESIGN §5).
 //!
 //! Built once, `Sync`, shared by reference across rayon threads. Per document:
-//! one leftmost-first pass of one lazy DFA over every rule (two documents of
-//! a batch walked at once, see `lanes`), then per hit only what that hit's
+//! one leftmost-first pass of one lazy DFA over every rule (four documents
+//! of a batch walked at once, see `lanes`), then per hit only what that hit's
 //! rule needs (its start and `value` group from the rule's own regex, its
 //! validator, reject pattern, context window); one pass of the client
 //! dictionary; allow lists last. A candidate that fails its rule is retried,
@@ -66,7 +66,7 @@ pub struct Engine {
     needs_captures: Vec<bool>,
     /// Per rule: the longest match it can produce, when bounded.
     max_len: Vec<Option<usize>>,
-    /// The forward pass over two documents at a time.
+    /// The forward pass over several documents at a time.
     lanes: Option<LaneScanner>,
     /// Per rule: the bytes a match can start with, so that retries after a
     /// rejected candidate skip the rules that cannot match there.
@@ -239,7 +239,7 @@ impl Engine {
     }
 
     /// Scan several documents; the results are in the same order. Batches let
-    /// the forward pass walk two documents at once.
+    /// the forward pass walk several documents at once.
     pub fn scan_batch(&self, docs: &[&Document]) -> Vec<DocumentScan> {
         let mut candidates: Vec<Vec<Candidate>> = docs.iter().map(|_| Vec::new()).collect();
         let (mut small, large): (Vec<usize>, Vec<usize>) =
@@ -412,8 +412,8 @@ impl Engine {
         }
     }
 
-    /// Candidates of many documents: the forward pass runs two documents at a
-    /// time (see `lanes`), each reported match is resolved to its start by its
+    /// Candidates of many documents: the forward pass runs several documents at
+    /// a time (see `lanes`), each reported match is resolved to its start by its
     /// own rule's regex, over at most the rule's maximum length.
     fn find_candidates_many(&self, texts: &[&str], out: &mut [Vec<Candidate>]) {
         let Some(lanes) = &self.lanes else { return };
