@@ -3,8 +3,8 @@
 //! A lazy DFA spends its time waiting: each transition is a table load that
 //! depends on the previous one, so one search uses a fraction of what a core
 //! can do. Walking several independent documents in lockstep (four lanes)
-//! overlaps their dependency chains; on the benchmark corpus this pass, which
-//! dominates detection, went from about 300 to about 440 MB/s on one core.
+//! overlaps their dependency chains and multiplies the bytes per second of
+//! the pass that dominates detection (BENCHMARKS.md has the figures).
 //!
 //! The pass reports, per document, each leftmost-first match as `(rule, end)`
 //! exactly where regex-automata's own forward search would find it; the
