@@ -1,8 +1,8 @@
 //! A deterministic benchmark corpus: Confluence/Jira-like prose with planted
 //! sensitive values at a few per thousand words, and a client list.
 //!
-//! Shared by `benches/engine.rs` and `examples/bench_corpus.rs` (which writes
-//! the same corpus to disk so ripgrep can be run on it).
+//! Shared by `benches/engine.rs` and `examples/compare_ripgrep.rs` (which
+//! also writes it to disk so that ripgrep scans exactly the same bytes).
 
 #![allow(dead_code)]
 
