@@ -266,3 +266,15 @@ fn a_hundred_thousand_client_names_compile_and_match() {
     let names: Vec<&str> = scan.findings.iter().map(|f| f.masked.as_str()).collect();
     assert_eq!(names, ["Client99999 Holdings", "Client123 Holdings"]);
 }
+
+#[test]
+fn a_span_two_rules_accept_is_reported_once_by_the_more_specific_rule() {
+    // 211012340 is both a valid SSN and a valid ABA routing number.
+    let e = engine_with(None, AllowList::default(), true);
+    let both = e.scan(&doc("SSN and routing: 211012340"));
+    let rules: Vec<&str> = both.findings.iter().map(|f| &*f.rule).collect();
+    assert_eq!(rules, ["t.ssn-bare"]);
+    let routing_only = e.scan(&doc("routing: 211012340"));
+    let rules: Vec<&str> = routing_only.findings.iter().map(|f| &*f.rule).collect();
+    assert_eq!(rules, ["t.aba"]);
+}
