@@ -15,7 +15,7 @@ use crate::detect::dictionary::{ClientDictionary, ClientHit};
 use crate::detect::fingerprint::{normalize_value, Fingerprinter};
 use crate::detect::lanes::{LaneScanner, LaneSink};
 use crate::detect::mask::mask;
-use crate::detect::rules::{syntax_config, Rule, RuleSet};
+use crate::detect::rules::{parse_hir, syntax_config, Rule, RuleSet};
 use crate::model::{Category, Document, Finding, Origin, Severity};
 use regex_automata::util::captures::Captures;
 use regex_automata::{meta, Anchored, Input, PatternID};
@@ -660,26 +660,14 @@ impl Engine {
 
 /// The longest match `pattern` can produce, or `None` when unbounded.
 fn max_match_len(pattern: &str) -> Option<usize> {
-    regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(pattern)
-        .ok()?
-        .properties()
-        .maximum_len()
+    parse_hir(pattern)?.properties().maximum_len()
 }
 
 /// Whether a pattern is only its `value` group between zero-width
 /// assertions (`\b(?P<value>…)\b`), so the value is always the whole match.
 fn value_is_whole_match(pattern: &str) -> bool {
     use regex_syntax::hir::HirKind;
-    let Ok(hir) = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(pattern)
-    else {
+    let Some(hir) = parse_hir(pattern) else {
         return false;
     };
     let is_value = |h: &regex_syntax::hir::Hir| matches!(h.kind(), HirKind::Capture(c) if c.name.as_deref() == Some("value"));
@@ -712,12 +700,7 @@ impl ByteSet {
     /// such as `\A`, or too many prefixes).
     fn first_bytes_of(pattern: &str) -> ByteSet {
         use regex_syntax::hir::literal::{ExtractKind, Extractor};
-        let Ok(hir) = regex_syntax::ParserBuilder::new()
-            .unicode(false)
-            .utf8(false)
-            .build()
-            .parse(pattern)
-        else {
+        let Some(hir) = parse_hir(pattern) else {
             return ByteSet::ALL;
         };
         let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);

@@ -50,6 +50,17 @@ pub(crate) fn syntax_config() -> regex_automata::util::syntax::Config {
         .utf8(false)
 }
 
+/// A pattern's syntax tree under the same settings as [`syntax_config`],
+/// for questions about what it can match (length, first bytes, shape).
+pub(crate) fn parse_hir(pattern: &str) -> Option<regex_syntax::hir::Hir> {
+    regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .ok()
+}
+
 /// A rule pack that could not be loaded, with where and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct RuleError {
@@ -309,13 +320,8 @@ fn build_rule(file: &str, line: usize, pack: &str, def: RuleDef) -> Result<Rule,
         ));
     }
     let compiled = compile_aux(&def.pattern).map_err(|e| err(format!("bad pattern: {e}")))?;
-    let can_be_empty = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(&def.pattern)
-        .map(|h| h.properties().minimum_len() == Some(0))
-        .unwrap_or(false);
+    let can_be_empty =
+        parse_hir(&def.pattern).is_some_and(|h| h.properties().minimum_len() == Some(0));
     if can_be_empty {
         return Err(err("pattern can match the empty string".into()));
     }
