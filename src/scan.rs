@@ -1,23 +1,31 @@
-//! The scan pipeline: units from a source → detection on rayon → findings
-//! written as each batch completes → summary with coverage.
+//! The scan pipeline: events from a source → detection on rayon in batches →
+//! findings written as each batch completes → summary with coverage.
+//!
+//! Sources hand over [`SourceEvent`]s one at a time (an offline source from
+//! memory, the crawler through a bounded channel), so memory holds one batch
+//! of items however large the site is.
 
 use crate::detect::engine::{DocumentScan, Engine};
 use crate::detect::rules::PackInfo;
-use crate::model::{Coverage, CoverageStatus, Finding};
+use crate::model::{
+    Container, ContainerKind, Coverage, CoverageStatus, Document, Finding, Product,
+};
 use crate::report::create_private;
 use crate::report::findings::write_finding;
 use crate::report::summary::{ContainerSummary, SourceInfo, Summary, ToolInfo, Totals};
-use crate::sources::SourceData;
+use crate::sources::{ItemUnit, SourceEvent};
 use anyhow::Context;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashSet};
+use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-/// Units handed to rayon at a time: large enough to keep both cores busy,
-/// small enough that findings are written while the scan goes on.
-const BATCH_UNITS: usize = 1024;
+/// Units handed to rayon at a time: large enough to keep every core busy,
+/// small enough that findings are written while the scan goes on and memory
+/// stays flat.
+const BATCH_UNITS: usize = 512;
 
 /// What the caller wants from a scan.
 pub struct ScanRequest<'a> {
@@ -43,8 +51,119 @@ fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
-/// Scan everything `data` holds and write `findings.jsonl` and `summary.json`.
-pub fn run(req: ScanRequest<'_>, data: SourceData) -> anyhow::Result<ScanOutcome> {
+/// Running totals and per-container coverage, fed finding by finding.
+struct Tally {
+    totals: Totals,
+    containers: BTreeMap<String, ContainerSummary>,
+    items_with_findings: HashSet<(String, String)>,
+}
+
+impl Tally {
+    fn container(&mut self, key: &str, product: Product) -> &mut ContainerSummary {
+        self.containers
+            .entry(key.to_string())
+            .or_insert_with(|| ContainerSummary {
+                // A unit for a container the source never announced: still counted.
+                container: Container {
+                    product,
+                    kind: ContainerKind::Directory,
+                    id: key.to_string(),
+                    key: key.to_string(),
+                    name: key.to_string(),
+                    url: String::new(),
+                },
+                coverage: Coverage::default(),
+                items_with_findings: 0,
+                findings: 0,
+                by_category: BTreeMap::new(),
+                by_entity: BTreeMap::new(),
+            })
+    }
+
+    fn finding(&mut self, f: &Finding) {
+        let t = &mut self.totals;
+        t.findings += 1;
+        t.test_values += u64::from(f.test_value);
+        *t.by_category.entry(f.category.as_str().into()).or_default() += 1;
+        *t.by_entity.entry(f.entity.to_string()).or_default() += 1;
+        *t.by_severity.entry(f.severity.as_str().into()).or_default() += 1;
+        let first = self
+            .items_with_findings
+            .insert((f.origin.container_key.clone(), f.origin.item_id.clone()));
+        let c = self.container(&f.origin.container_key, f.origin.product);
+        c.findings += 1;
+        *c.by_category.entry(f.category.as_str().into()).or_default() += 1;
+        *c.by_entity.entry(f.entity.to_string()).or_default() += 1;
+        if first {
+            c.items_with_findings += 1;
+        }
+    }
+
+    fn absorb(&mut self, scan: DocumentScan, writer: &mut impl Write) -> anyhow::Result<()> {
+        for f in &scan.findings {
+            write_finding(writer, f).context("writing findings.jsonl")?;
+            self.finding(f);
+        }
+        for ((reason, entity), n) in scan.suppressed {
+            *self
+                .totals
+                .suppressed
+                .entry(reason.to_string())
+                .or_default()
+                .entry(entity)
+                .or_default() += n;
+        }
+        Ok(())
+    }
+}
+
+/// Detection over one batch of units, in parallel, then the findings in order.
+fn scan_batch(
+    req: &ScanRequest<'_>,
+    pool: &rayon::ThreadPool,
+    batch: &mut Vec<ItemUnit>,
+    tally: &mut Tally,
+    writer: &mut BufWriter<File>,
+) -> anyhow::Result<()> {
+    let scans: Vec<Vec<DocumentScan>> = pool.install(|| {
+        batch
+            .par_iter()
+            .with_min_len(4)
+            .map(|u| {
+                let docs: Vec<&Document> = u.documents.iter().collect();
+                req.engine.scan_batch(&docs)
+            })
+            .collect()
+    });
+    for (unit, doc_scans) in batch.iter().zip(scans) {
+        let t = &mut tally.totals;
+        t.documents += unit.documents.len() as u64;
+        t.bytes += unit
+            .documents
+            .iter()
+            .map(|d| d.text.len() as u64)
+            .sum::<u64>();
+        t.extraction_warnings += unit.warnings.len() as u64;
+        let product = unit
+            .documents
+            .first()
+            .map_or(Product::Files, |d| d.origin.product);
+        let c = tally.container(&unit.item.container, product);
+        c.coverage.items_seen += 1;
+        c.coverage.items_scanned += 1;
+        for scan in doc_scans {
+            tally.absorb(scan, writer)?;
+        }
+    }
+    batch.clear();
+    writer.flush().context("writing findings.jsonl")
+}
+
+/// Scan everything `events` yields and write `findings.jsonl` and `summary.json`.
+pub fn run(
+    req: ScanRequest<'_>,
+    events: impl IntoIterator<Item = SourceEvent>,
+) -> anyhow::Result<ScanOutcome> {
     let started = Instant::now();
     let started_at = now_secs();
     std::fs::create_dir_all(&req.out_dir)
@@ -62,120 +181,58 @@ pub fn run(req: ScanRequest<'_>, data: SourceData) -> anyhow::Result<ScanOutcome
     let pool = pool.build().context("starting the detection threads")?;
     let threads = pool.current_num_threads();
 
-    let mut per_container: BTreeMap<String, ContainerSummary> = req_containers(&data);
-    let mut totals = Totals::default();
-    let mut items_with_findings: HashSet<(String, String)> = HashSet::new();
-
-    let record = |f: &Finding,
-                  totals: &mut Totals,
-                  per: &mut BTreeMap<String, ContainerSummary>,
-                  seen: &mut HashSet<(String, String)>| {
-        totals.findings += 1;
-        totals.test_values += u64::from(f.test_value);
-        *totals
-            .by_category
-            .entry(f.category.as_str().into())
-            .or_default() += 1;
-        *totals.by_entity.entry(f.entity.to_string()).or_default() += 1;
-        *totals
-            .by_severity
-            .entry(f.severity.as_str().into())
-            .or_default() += 1;
-        if let Some(c) = per.get_mut(&f.origin.container_key) {
-            c.findings += 1;
-            *c.by_category.entry(f.category.as_str().into()).or_default() += 1;
-            *c.by_entity.entry(f.entity.to_string()).or_default() += 1;
-            if seen.insert((f.origin.container_key.clone(), f.origin.item_id.clone())) {
-                c.items_with_findings += 1;
+    let mut tally = Tally {
+        totals: Totals::default(),
+        containers: BTreeMap::new(),
+        items_with_findings: HashSet::new(),
+    };
+    let mut batch: Vec<ItemUnit> = Vec::with_capacity(BATCH_UNITS);
+    for event in events {
+        match event {
+            SourceEvent::Container { container, name } => {
+                let key = container.key.clone();
+                let product = container.product;
+                tally.container(&key, product).container = container;
+                // Container names are metadata: scanned like any other document.
+                if let Some(doc) = name {
+                    tally.totals.documents += 1;
+                    tally.totals.bytes += doc.text.len() as u64;
+                    let scan = req.engine.scan(&doc);
+                    tally.absorb(scan, &mut writer)?;
+                }
             }
-        }
-    };
-    let absorb = |scan: DocumentScan,
-                  totals: &mut Totals,
-                  per: &mut BTreeMap<String, ContainerSummary>,
-                  seen: &mut HashSet<(String, String)>,
-                  writer: &mut BufWriter<std::fs::File>|
-     -> anyhow::Result<()> {
-        for f in &scan.findings {
-            write_finding(writer, f).context("writing findings.jsonl")?;
-            record(f, totals, per, seen);
-        }
-        for ((reason, entity), n) in scan.suppressed {
-            *totals
-                .suppressed
-                .entry(reason.to_string())
-                .or_default()
-                .entry(entity)
-                .or_default() += n;
-        }
-        Ok(())
-    };
-
-    // Container names are metadata: scanned like any other document.
-    for doc in &data.container_documents {
-        totals.documents += 1;
-        totals.bytes += doc.text.len() as u64;
-        let scan = req.engine.scan(doc);
-        absorb(
-            scan,
-            &mut totals,
-            &mut per_container,
-            &mut items_with_findings,
-            &mut writer,
-        )?;
-    }
-
-    for batch in data.units.chunks(BATCH_UNITS) {
-        let scans: Vec<Vec<DocumentScan>> = pool.install(|| {
-            batch
-                .par_iter()
-                .with_min_len(4)
-                .map(|u| {
-                    let docs: Vec<&crate::model::Document> = u.documents.iter().collect();
-                    req.engine.scan_batch(&docs)
-                })
-                .collect()
-        });
-        for (unit, doc_scans) in batch.iter().zip(scans) {
-            totals.documents += unit.documents.len() as u64;
-            totals.bytes += unit
-                .documents
-                .iter()
-                .map(|d| d.text.len() as u64)
-                .sum::<u64>();
-            totals.extraction_warnings += unit.warnings.len() as u64;
-            if let Some(c) = per_container.get_mut(&unit.item.container) {
+            SourceEvent::Unit(unit) => {
+                batch.push(unit);
+                if batch.len() >= BATCH_UNITS {
+                    scan_batch(&req, &pool, &mut batch, &mut tally, &mut writer)?;
+                }
+            }
+            SourceEvent::Failure(failure) => {
+                let c = tally.container(&failure.container_key, Product::Files);
                 c.coverage.items_seen += 1;
-                c.coverage.items_scanned += 1;
+                c.coverage
+                    .record_failure(format!("{}: {}", failure.item_id, failure.reason));
             }
-            for scan in doc_scans {
-                absorb(
-                    scan,
-                    &mut totals,
-                    &mut per_container,
-                    &mut items_with_findings,
-                    &mut writer,
-                )?;
+            SourceEvent::ContainerIncomplete { key, reason } => {
+                let c = tally.container(&key, Product::Files);
+                if c.coverage.status == CoverageStatus::Complete {
+                    c.coverage.status = CoverageStatus::Partial;
+                }
+                c.coverage.reasons.push(reason);
             }
         }
-        writer.flush().context("writing findings.jsonl")?;
     }
-    for failure in &data.failures {
-        if let Some(c) = per_container.get_mut(&failure.container_key) {
-            c.coverage.items_seen += 1;
-            c.coverage
-                .record_failure(format!("{}: {}", failure.item_id, failure.reason));
-        }
-    }
-    writer.flush().context("writing findings.jsonl")?;
+    scan_batch(&req, &pool, &mut batch, &mut tally, &mut writer)?;
 
-    for c in per_container.values_mut() {
+    for c in tally.containers.values_mut() {
         // Nothing read at all is a failure, not a partial read.
-        if c.coverage.items_failed > 0 && c.coverage.items_scanned == 0 {
+        let incomplete = c.coverage.status != CoverageStatus::Complete;
+        if incomplete && c.coverage.items_scanned == 0 {
             c.coverage.status = CoverageStatus::Failed;
         }
     }
-    let containers: Vec<ContainerSummary> = per_container.into_values().collect();
+    let mut totals = tally.totals;
+    let containers: Vec<ContainerSummary> = tally.containers.into_values().collect();
     totals.containers = containers.len();
     for c in &containers {
         totals.items_seen += c.coverage.items_seen;
@@ -206,25 +263,6 @@ pub fn run(req: ScanRequest<'_>, data: SourceData) -> anyhow::Result<ScanOutcome
     })
 }
 
-fn req_containers(data: &SourceData) -> BTreeMap<String, ContainerSummary> {
-    data.containers
-        .iter()
-        .map(|c| {
-            (
-                c.key.clone(),
-                ContainerSummary {
-                    container: c.clone(),
-                    coverage: Coverage::default(),
-                    items_with_findings: 0,
-                    findings: 0,
-                    by_category: BTreeMap::new(),
-                    by_entity: BTreeMap::new(),
-                },
-            )
-        })
-        .collect()
-}
-
 fn write_summary(path: &Path, summary: &Summary) -> anyhow::Result<()> {
     let mut f = create_private(path).with_context(|| format!("creating {}", path.display()))?;
     let json = summary.to_json().context("serialising summary.json")?;
@@ -239,5 +277,120 @@ pub fn status_line(c: &ContainerSummary) -> &'static str {
         CoverageStatus::Complete => "complete",
         CoverageStatus::Partial => "partial",
         CoverageStatus::Failed => "failed",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::allow::AllowList;
+    use crate::detect::engine::EngineOptions;
+    use crate::detect::fingerprint::Fingerprinter;
+    use crate::detect::rules::RuleSet;
+    use crate::model::{Field, Item, ItemKind, Origin};
+    use crate::sources::ItemFailure;
+
+    fn container(key: &str) -> SourceEvent {
+        SourceEvent::Container {
+            container: Container {
+                product: Product::Confluence,
+                kind: ContainerKind::Space,
+                id: key.into(),
+                key: key.into(),
+                name: key.into(),
+                url: String::new(),
+            },
+            name: None,
+        }
+    }
+
+    fn unit(key: &str, id: &str, text: &str) -> SourceEvent {
+        SourceEvent::Unit(ItemUnit {
+            item: Item {
+                container: key.into(),
+                id: id.into(),
+                kind: ItemKind::Page,
+                title: id.into(),
+                url: String::new(),
+                version: None,
+                updated: None,
+            },
+            documents: vec![Document {
+                origin: Origin {
+                    product: Product::Confluence,
+                    container_key: key.into(),
+                    item_id: id.into(),
+                    item_url: String::new(),
+                    field: Field::Body,
+                    comment_id: None,
+                },
+                text: text.into(),
+            }],
+            warnings: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn coverage_follows_the_events_and_nothing_unread_is_complete() {
+        let rules = RuleSet::load(None).unwrap();
+        let engine = Engine::new(
+            &rules,
+            None,
+            AllowList::default(),
+            Fingerprinter::from_key([5; 32]),
+            EngineOptions::default(),
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let events = vec![
+            container("OK"),
+            container("HALF"),
+            container("NONE"),
+            container("CUT"),
+            unit("OK", "1", "card 4929 1234 5678 9015"),
+            unit("HALF", "2", "nothing"),
+            SourceEvent::Failure(ItemFailure {
+                container_key: "HALF".into(),
+                item_id: "3".into(),
+                reason: "HTTP 500 after 5 tries".into(),
+            }),
+            SourceEvent::Failure(ItemFailure {
+                container_key: "NONE".into(),
+                item_id: "4".into(),
+                reason: "HTTP 500 after 5 tries".into(),
+            }),
+            unit("CUT", "5", "nothing"),
+            SourceEvent::ContainerIncomplete {
+                key: "CUT".into(),
+                reason: "page listing failed after 5 tries".into(),
+            },
+        ];
+        let outcome = run(
+            ScanRequest {
+                engine: &engine,
+                packs: rules.packs.clone(),
+                source: SourceInfo {
+                    kind: "test".into(),
+                    paths: vec![],
+                },
+                out_dir: dir.path().to_path_buf(),
+                threads: Some(1),
+                revealed: false,
+            },
+            events,
+        )
+        .unwrap();
+        let status: BTreeMap<&str, CoverageStatus> = outcome
+            .summary
+            .containers
+            .iter()
+            .map(|c| (c.container.key.as_str(), c.coverage.status))
+            .collect();
+        assert_eq!(status["OK"], CoverageStatus::Complete);
+        assert_eq!(status["HALF"], CoverageStatus::Partial);
+        assert_eq!(status["NONE"], CoverageStatus::Failed);
+        assert_eq!(status["CUT"], CoverageStatus::Partial);
+        assert_eq!(outcome.summary.totals.findings, 1);
+        assert_eq!(outcome.summary.totals.items_failed, 2);
     }
 }

@@ -88,7 +88,7 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
             threads: args.threads,
             revealed: args.reveal,
         },
-        data,
+        data.into_events(),
     )?;
     let s = &outcome.summary;
     let mut out = std::io::stdout().lock();

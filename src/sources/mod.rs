@@ -32,3 +32,43 @@ pub struct SourceData {
     pub units: Vec<ItemUnit>,
     pub failures: Vec<ItemFailure>,
 }
+
+/// What a source hands the scan pipeline, one at a time.
+#[derive(Debug, Clone)]
+pub enum SourceEvent {
+    /// A container, first seen; `name` is the document of its name (metadata),
+    /// where the product contributes names.
+    Container {
+        container: Container,
+        name: Option<Document>,
+    },
+    /// One item with all its documents.
+    Unit(ItemUnit),
+    /// One item that could not be read.
+    Failure(ItemFailure),
+    /// A container's listing could not be read to the end: it cannot be
+    /// complete, whatever its items say.
+    ContainerIncomplete { key: String, reason: String },
+}
+
+impl SourceData {
+    /// The data as the event stream the scan pipeline consumes.
+    pub fn into_events(self) -> impl Iterator<Item = SourceEvent> {
+        let mut names = self.container_documents;
+        let containers: Vec<SourceEvent> = self
+            .containers
+            .into_iter()
+            .map(|container| {
+                let name = names
+                    .iter()
+                    .position(|d| d.origin.container_key == container.key)
+                    .map(|i| names.swap_remove(i));
+                SourceEvent::Container { container, name }
+            })
+            .collect();
+        containers
+            .into_iter()
+            .chain(self.units.into_iter().map(SourceEvent::Unit))
+            .chain(self.failures.into_iter().map(SourceEvent::Failure))
+    }
+}
