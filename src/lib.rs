@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod detect;
 pub mod model;
+pub mod progress;
 pub mod report;
 pub mod scan;
 pub mod sources;

@@ -1,0 +1,234 @@
+//! Progress for long scans: one bar per product on a terminal, a plain line
+//! every few seconds otherwise, nothing with `--quiet`.
+//!
+//! Counters are atomics the crawler and the pipeline bump from any thread; a
+//! background thread renders them. Only counts are ever shown: never a token,
+//! a URL with credentials, or a matched value.
+
+use crate::model::Product;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressMode {
+    Bars,
+    Lines,
+    Quiet,
+}
+
+impl ProgressMode {
+    /// Bars on a terminal, lines otherwise, nothing when quiet.
+    pub fn detect(quiet: bool) -> ProgressMode {
+        if quiet {
+            ProgressMode::Quiet
+        } else if std::io::stderr().is_terminal() {
+            ProgressMode::Bars
+        } else {
+            ProgressMode::Lines
+        }
+    }
+}
+
+/// The counts of one product.
+#[derive(Debug, Default)]
+pub struct ProductCounters {
+    pub containers_total: AtomicU64,
+    pub containers_done: AtomicU64,
+    pub items: AtomicU64,
+    pub requests: AtomicU64,
+    pub retries: AtomicU64,
+}
+
+impl ProductCounters {
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+const PRODUCTS: [Product; 3] = [Product::Confluence, Product::Jira, Product::Jsm];
+
+/// Shared counters for every product.
+#[derive(Debug, Default)]
+pub struct Counters {
+    confluence: ProductCounters,
+    jira: ProductCounters,
+    jsm: ProductCounters,
+    other: ProductCounters,
+}
+
+impl Counters {
+    pub fn product(&self, p: Product) -> &ProductCounters {
+        match p {
+            Product::Confluence => &self.confluence,
+            Product::Jira => &self.jira,
+            Product::Jsm => &self.jsm,
+            Product::Connector | Product::Files => &self.other,
+        }
+    }
+}
+
+/// A snapshot turned into words.
+fn describe(p: Product, c: &ProductCounters, elapsed: Duration) -> String {
+    let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    let requests = load(&c.requests);
+    let rate = requests as f64 / elapsed.as_secs_f64().max(0.001);
+    format!(
+        "{}: {}/{} containers, {} items, {} requests ({:.1}/s), {} retries",
+        p.as_str(),
+        load(&c.containers_done),
+        load(&c.containers_total),
+        load(&c.items),
+        requests,
+        rate,
+        load(&c.retries)
+    )
+}
+
+/// Renders [`Counters`] until finished.
+pub struct Progress {
+    counters: Arc<Counters>,
+    stop: Arc<AtomicBool>,
+    renderer: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// How often bars redraw and plain lines are printed.
+const BAR_TICK: Duration = Duration::from_millis(250);
+const LINE_EVERY: Duration = Duration::from_secs(10);
+
+impl Progress {
+    pub fn start(mode: ProgressMode) -> Progress {
+        let counters = Arc::new(Counters::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        let renderer = match mode {
+            ProgressMode::Quiet => None,
+            ProgressMode::Bars => Some(spawn_bars(counters.clone(), stop.clone())),
+            ProgressMode::Lines => Some(spawn_lines(counters.clone(), stop.clone())),
+        };
+        Progress {
+            counters,
+            stop,
+            renderer: Mutex::new(renderer),
+        }
+    }
+
+    pub fn counters(&self) -> Arc<Counters> {
+        self.counters.clone()
+    }
+
+    /// Stop rendering (the last state stays on screen).
+    pub fn finish(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let handle = self.renderer.lock().ok().and_then(|mut h| h.take());
+        if let Some(h) = handle {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+fn active(c: &ProductCounters) -> bool {
+    c.containers_total.load(Ordering::Relaxed) > 0 || c.requests.load(Ordering::Relaxed) > 0
+}
+
+fn spawn_bars(counters: Arc<Counters>, stop: Arc<AtomicBool>) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        let started = Instant::now();
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template("{bar:24} {msg} [ETA {eta}]")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        let bars: Vec<(Product, ProgressBar)> = PRODUCTS
+            .iter()
+            .map(|&p| {
+                let bar = multi.add(ProgressBar::new(0));
+                bar.set_style(style.clone());
+                (p, bar)
+            })
+            .collect();
+        loop {
+            let done = stop.load(Ordering::Relaxed);
+            for (p, bar) in &bars {
+                let c = counters.product(*p);
+                if !active(c) {
+                    continue;
+                }
+                bar.set_length(c.containers_total.load(Ordering::Relaxed));
+                bar.set_position(c.containers_done.load(Ordering::Relaxed));
+                bar.set_message(describe(*p, c, started.elapsed()));
+            }
+            if done {
+                for (_, bar) in &bars {
+                    bar.abandon();
+                }
+                break;
+            }
+            std::thread::sleep(BAR_TICK);
+        }
+    })
+}
+
+fn spawn_lines(counters: Arc<Counters>, stop: Arc<AtomicBool>) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        let started = Instant::now();
+        let mut last = Instant::now();
+        loop {
+            let done = stop.load(Ordering::Relaxed);
+            if done || last.elapsed() >= LINE_EVERY {
+                last = Instant::now();
+                for p in PRODUCTS {
+                    let c = counters.product(p);
+                    if active(c) {
+                        eprintln!("withhold: {}", describe(p, c, started.elapsed()));
+                    }
+                }
+            }
+            if done {
+                break;
+            }
+            std::thread::sleep(BAR_TICK);
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_hold_counts_only() {
+        let c = ProductCounters::default();
+        ProductCounters::add(&c.containers_total, 4);
+        ProductCounters::add(&c.containers_done, 1);
+        ProductCounters::add(&c.items, 250);
+        ProductCounters::add(&c.requests, 20);
+        ProductCounters::add(&c.retries, 2);
+        let line = describe(Product::Jira, &c, Duration::from_secs(10));
+        assert_eq!(
+            line,
+            "jira: 1/4 containers, 250 items, 20 requests (2.0/s), 2 retries"
+        );
+    }
+
+    #[test]
+    fn quiet_progress_starts_and_finishes_without_a_thread() {
+        let p = Progress::start(ProgressMode::Quiet);
+        ProductCounters::add(&p.counters().product(Product::Confluence).items, 3);
+        p.finish();
+        assert_eq!(
+            p.counters()
+                .product(Product::Confluence)
+                .items
+                .load(Ordering::Relaxed),
+            3
+        );
+    }
+}
