@@ -823,3 +823,37 @@ async fn a_generated_site_can_be_crawled_completely() {
     assert_eq!(comments, sum.issue_comments);
     site.shutdown().await;
 }
+
+#[tokio::test]
+async fn jsm_service_desks_and_request_comments() {
+    let site = demo_site().await;
+    let b = site.base_url();
+    let c = client();
+    let v = get_json(&c, &format!("{b}/rest/servicedeskapi/servicedesk")).await;
+    assert_eq!(v["values"].as_array().unwrap().len(), 1);
+    assert_eq!(v["values"][0]["projectKey"], json!("HELP"));
+    assert_eq!(v["isLastPage"], json!(true));
+    let all = get_json(
+        &c,
+        &format!("{b}/rest/servicedeskapi/request/HELP-311/comment"),
+    )
+    .await;
+    let public = get_json(
+        &c,
+        &format!("{b}/rest/servicedeskapi/request/HELP-311/comment?internal=false"),
+    )
+    .await;
+    let n_all = all["values"].as_array().unwrap().len();
+    let n_public = public["values"].as_array().unwrap().len();
+    assert_eq!(n_all, 3);
+    assert!(n_public < n_all);
+    assert!(all["values"][0]["body"].as_str().unwrap().contains("SSN"));
+    assert!(all["values"][0]["created"]["epochMillis"].is_i64());
+    let r = get(
+        &c,
+        &format!("{b}/rest/servicedeskapi/request/PAY-201/comment"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    site.shutdown().await;
+}
