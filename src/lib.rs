@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod detect;
+pub mod fake_site;
 pub mod model;
 pub mod report;
 pub mod scan;

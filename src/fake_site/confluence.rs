@@ -1,0 +1,361 @@
+//! Confluence Cloud REST v2 (`/wiki/api/v2/...`).
+
+use super::data::{id_order, s, CommentKind};
+use super::util::{decode_offset, encode_offset, Reply};
+use super::{error_reply, Product, Req, Shared};
+use axum::http::{Method, StatusCode};
+use serde_json::{json, Map, Value};
+
+const DEFAULT_LIMIT: usize = 25;
+const MAX_LIMIT: usize = 250;
+
+fn not_found() -> Reply {
+    error_reply(Product::Confluence, StatusCode::NOT_FOUND, "Not Found")
+}
+
+fn bad_request(msg: &str) -> Reply {
+    error_reply(Product::Confluence, StatusCode::BAD_REQUEST, msg)
+}
+
+/// Which of the stored collections a content route is about.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Content {
+    Page,
+    Blog,
+}
+
+fn content_kind(seg: &str) -> Option<Content> {
+    match seg {
+        "pages" => Some(Content::Page),
+        "blogposts" => Some(Content::Blog),
+        _ => None,
+    }
+}
+
+fn comment_kind(seg: &str) -> Option<CommentKind> {
+    match seg {
+        "footer-comments" => Some(CommentKind::Footer),
+        "inline-comments" => Some(CommentKind::Inline),
+        _ => None,
+    }
+}
+
+/// Route a Confluence request: (route template, reply).
+pub(crate) fn route(sh: &Shared, req: &Req) -> (String, Reply) {
+    let m = req.method.as_str();
+    let Some(rest) = req.path.strip_prefix("/wiki/api/v2/") else {
+        return (format!("{m} /wiki/(unknown)"), not_found());
+    };
+    let segs: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
+    let (template, reply): (String, Result<Reply, Reply>) = match segs.as_slice() {
+        ["spaces"] => ("spaces".into(), list_spaces(sh, req)),
+        ["spaces", id] => ("spaces/{id}".into(), get_space(sh, id)),
+        ["spaces", id, kind @ ("pages" | "blogposts")] => (
+            format!("spaces/{{id}}/{kind}"),
+            content_in_space(sh, req, id, content_kind(kind)),
+        ),
+        [kind @ ("pages" | "blogposts")] => {
+            (kind.to_string(), content_all(sh, req, content_kind(kind)))
+        }
+        [kind @ ("pages" | "blogposts"), id] => (
+            format!("{kind}/{{id}}"),
+            get_content(sh, req, id, content_kind(kind)),
+        ),
+        [kind @ ("pages" | "blogposts"), id, ck @ ("footer-comments" | "inline-comments")] => (
+            format!("{kind}/{{id}}/{ck}"),
+            content_comments(sh, req, id, content_kind(kind), comment_kind(ck)),
+        ),
+        [ck @ ("footer-comments" | "inline-comments")] => {
+            (ck.to_string(), site_comments(sh, req, comment_kind(ck)))
+        }
+        [ck @ ("footer-comments" | "inline-comments"), id] => (
+            format!("{ck}/{{id}}"),
+            get_comment(sh, req, id, comment_kind(ck)),
+        ),
+        [ck @ ("footer-comments" | "inline-comments"), id, "children"] => (
+            format!("{ck}/{{id}}/children"),
+            children(sh, req, id, comment_kind(ck)),
+        ),
+        _ => ("(unknown)".into(), Err(not_found())),
+    };
+    let reply = if req.method != Method::GET && template != "(unknown)" {
+        error_reply(
+            Product::Confluence,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Method Not Allowed",
+        )
+    } else {
+        reply.unwrap_or_else(|e| e)
+    };
+    (format!("{m} /wiki/api/v2/{template}"), reply)
+}
+
+type R = Result<Reply, Reply>;
+
+fn limit(req: &Req) -> Result<usize, Reply> {
+    match req.param("limit") {
+        None => Ok(DEFAULT_LIMIT),
+        Some(v) => match v.trim().parse::<usize>() {
+            Ok(0) | Err(_) => Err(bad_request("limit must be a number between 1 and 250")),
+            Ok(n) => Ok(n.min(MAX_LIMIT)),
+        },
+    }
+}
+
+/// One page of `items` (positions into `source`), with `Link` and `_links`.
+fn paginate(sh: &Shared, req: &Req, items: &[usize], render: impl Fn(usize) -> Value) -> R {
+    let limit = limit(req)?;
+    let offset = match req.param("cursor") {
+        None => 0,
+        Some(c) => decode_offset("c", c).ok_or_else(|| bad_request("Invalid cursor"))?,
+    };
+    let end = offset.saturating_add(limit).min(items.len());
+    let results: Vec<Value> = items
+        .get(offset.min(items.len())..end)
+        .unwrap_or_default()
+        .iter()
+        .map(|i| render(*i))
+        .collect();
+    let mut links = Map::new();
+    let mut reply_headers = Vec::new();
+    if end < items.len() {
+        let mut q: Vec<(String, String)> = req
+            .query
+            .iter()
+            .filter(|(k, _)| k != "cursor" && k != "limit")
+            .cloned()
+            .collect();
+        q.insert(0, ("limit".into(), limit.to_string()));
+        q.push(("cursor".into(), encode_offset("c", end)));
+        let qs = serde_urlencoded::to_string(&q).unwrap_or_default();
+        let next = format!("{}?{qs}", req.path);
+        reply_headers.push(format!("<{next}>; rel=\"next\""));
+        links.insert("next".into(), Value::String(next));
+    }
+    links.insert(
+        "base".into(),
+        Value::String(format!("{}/wiki", sh.base_url)),
+    );
+    let mut r = Reply::ok(json!({"results": results, "_links": links}));
+    for h in reply_headers {
+        r = r.header("Link", h);
+    }
+    Ok(r)
+}
+
+/// `body-format`: only storage is served.
+fn body_format(req: &Req) -> Result<bool, Reply> {
+    match req.param("body-format") {
+        None => Ok(false),
+        Some("storage") => Ok(true),
+        Some(other) => Err(bad_request(&format!(
+            "The fake site serves body-format=storage only, not {other}"
+        ))),
+    }
+}
+
+fn with_body(v: &Value, storage: bool) -> Value {
+    let mut out = v.clone();
+    if let Value::Object(o) = &mut out {
+        let body = match (storage, v.pointer("/body/storage")) {
+            (true, Some(b)) => json!({"storage": b}),
+            _ => json!({}),
+        };
+        o.insert("body".into(), body);
+    }
+    out
+}
+
+fn statuses(req: &Req, default: &[&str]) -> Vec<String> {
+    let l = req.list("status");
+    if l.is_empty() {
+        default.iter().map(|s| s.to_string()).collect()
+    } else {
+        l
+    }
+}
+
+fn status_ok(v: &Value, allowed: &[String]) -> bool {
+    let st = s(v, "status");
+    let st = if st.is_empty() { "current".into() } else { st };
+    allowed.contains(&st)
+}
+
+fn list_spaces(sh: &Shared, req: &Req) -> R {
+    let ids = req.list("ids");
+    let keys = req.list("keys");
+    let types = req.list("type");
+    let status = req.list("status");
+    let d = &sh.data;
+    let items: Vec<usize> = sh
+        .ix
+        .spaces
+        .iter()
+        .copied()
+        .filter(|i| {
+            let sp = &d.spaces[*i];
+            (ids.is_empty() || ids.contains(&s(sp, "id")))
+                && (keys.is_empty() || keys.contains(&s(sp, "key")))
+                && (types.is_empty() || types.contains(&s(sp, "type")))
+                && (status.is_empty() || status.contains(&s(sp, "status")))
+        })
+        .collect();
+    paginate(sh, req, &items, |i| d.spaces[i].clone())
+}
+
+fn get_space(sh: &Shared, id: &str) -> R {
+    let i = sh.ix.space_by_id.get(id).ok_or_else(not_found)?;
+    Ok(Reply::ok(sh.data.spaces[*i].clone()))
+}
+
+fn collection(sh: &Shared, kind: Content) -> &[Value] {
+    match kind {
+        Content::Page => &sh.data.pages,
+        Content::Blog => &sh.data.blogposts,
+    }
+}
+
+fn default_status(kind: Content) -> &'static [&'static str] {
+    match kind {
+        Content::Page => &["current", "archived"],
+        Content::Blog => &["current"],
+    }
+}
+
+fn content_in_space(sh: &Shared, req: &Req, space: &str, kind: Option<Content>) -> R {
+    let kind = kind.ok_or_else(not_found)?;
+    if !sh.ix.space_by_id.contains_key(space) {
+        return Err(not_found());
+    }
+    let storage = body_format(req)?;
+    let st = statuses(req, default_status(kind));
+    let by_space = match kind {
+        Content::Page => &sh.ix.pages_by_space,
+        Content::Blog => &sh.ix.blogs_by_space,
+    };
+    let src = collection(sh, kind);
+    let items: Vec<usize> = by_space
+        .get(space)
+        .map_or(&[][..], Vec::as_slice)
+        .iter()
+        .copied()
+        .filter(|i| status_ok(&src[*i], &st))
+        .collect();
+    paginate(sh, req, &items, |i| with_body(&src[i], storage))
+}
+
+fn content_all(sh: &Shared, req: &Req, kind: Option<Content>) -> R {
+    let kind = kind.ok_or_else(not_found)?;
+    let storage = body_format(req)?;
+    let st = statuses(req, default_status(kind));
+    let spaces = req.list("space-id");
+    let all = match kind {
+        Content::Page => &sh.ix.all_pages,
+        Content::Blog => &sh.ix.all_blogs,
+    };
+    let src = collection(sh, kind);
+    let items: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|i| {
+            status_ok(&src[*i], &st)
+                && (spaces.is_empty() || spaces.contains(&s(&src[*i], "spaceId")))
+        })
+        .collect();
+    paginate(sh, req, &items, |i| with_body(&src[i], storage))
+}
+
+fn visible_content(sh: &Shared, id: &str, kind: Content) -> Option<usize> {
+    match kind {
+        Content::Page => sh.ix.page_by_id.get(id).copied(),
+        Content::Blog => sh.ix.blog_by_id.get(id).copied(),
+    }
+}
+
+fn get_content(sh: &Shared, req: &Req, id: &str, kind: Option<Content>) -> R {
+    let kind = kind.ok_or_else(not_found)?;
+    let storage = body_format(req)?;
+    let i = visible_content(sh, id, kind).ok_or_else(not_found)?;
+    Ok(Reply::ok(with_body(&collection(sh, kind)[i], storage)))
+}
+
+fn comments_of(sh: &Shared, kind: CommentKind) -> &[Value] {
+    match kind {
+        CommentKind::Footer => &sh.data.footer_comments,
+        CommentKind::Inline => &sh.data.inline_comments,
+    }
+}
+
+fn comment_filter(req: &Req, kind: CommentKind) -> impl Fn(&Value) -> bool {
+    let st = statuses(req, &["current"]);
+    let res = if kind == CommentKind::Inline {
+        req.list("resolution-status")
+    } else {
+        Vec::new()
+    };
+    move |c: &Value| {
+        status_ok(c, &st) && (res.is_empty() || res.contains(&s(c, "resolutionStatus")))
+    }
+}
+
+fn comment_page(sh: &Shared, req: &Req, kind: CommentKind, items: &[usize]) -> R {
+    let storage = body_format(req)?;
+    let src = comments_of(sh, kind);
+    let keep = comment_filter(req, kind);
+    let items: Vec<usize> = items.iter().copied().filter(|i| keep(&src[*i])).collect();
+    paginate(sh, req, &items, |i| with_body(&src[i], storage))
+}
+
+fn content_comments(
+    sh: &Shared,
+    req: &Req,
+    id: &str,
+    kind: Option<Content>,
+    ck: Option<CommentKind>,
+) -> R {
+    let (kind, ck) = kind.zip(ck).ok_or_else(not_found)?;
+    visible_content(sh, id, kind).ok_or_else(not_found)?;
+    let ci = sh.ix.comments(ck);
+    // Roots of this owner; a page and a blog post never share an id here, but
+    // make sure the comment's owner field matches the kind asked for.
+    let owner_field = match kind {
+        Content::Page => "pageId",
+        Content::Blog => "blogPostId",
+    };
+    let src = comments_of(sh, ck);
+    let roots: Vec<usize> = ci
+        .roots_by_owner
+        .get(id)
+        .map_or(&[][..], Vec::as_slice)
+        .iter()
+        .copied()
+        .filter(|i| s(&src[*i], owner_field) == id)
+        .collect();
+    comment_page(sh, req, ck, &roots)
+}
+
+/// Site-wide listing: ROOT comments only (see the module docs).
+fn site_comments(sh: &Shared, req: &Req, ck: Option<CommentKind>) -> R {
+    let ck = ck.ok_or_else(not_found)?;
+    let roots = sh.ix.comments(ck).all_roots.clone();
+    comment_page(sh, req, ck, &roots)
+}
+
+fn get_comment(sh: &Shared, req: &Req, id: &str, ck: Option<CommentKind>) -> R {
+    let ck = ck.ok_or_else(not_found)?;
+    let storage = body_format(req)?;
+    let i = sh.ix.comments(ck).by_id.get(id).ok_or_else(not_found)?;
+    Ok(Reply::ok(with_body(&comments_of(sh, ck)[*i], storage)))
+}
+
+fn children(sh: &Shared, req: &Req, id: &str, ck: Option<CommentKind>) -> R {
+    let ck = ck.ok_or_else(not_found)?;
+    let ci = sh.ix.comments(ck);
+    if !ci.by_id.contains_key(id) {
+        return Err(not_found());
+    }
+    let mut kids = ci.children.get(id).cloned().unwrap_or_default();
+    let src = comments_of(sh, ck);
+    kids.sort_by(|a, b| id_order(&s(&src[*a], "id"), &s(&src[*b], "id")));
+    comment_page(sh, req, ck, &kids)
+}

@@ -1,0 +1,599 @@
+//! Jira Cloud REST v3 (`/rest/api/3/...`).
+
+use super::data::{issue_comments, s};
+use super::util::{decode_offset, encode_offset, Reply};
+use super::{error_reply, Product, Req, Shared};
+use axum::http::{Method, StatusCode};
+use serde_json::{json, Map, Value};
+use std::cmp::Ordering;
+
+const PROJECT_PAGE: usize = 50;
+const SEARCH_DEFAULT: usize = 50;
+const SEARCH_MAX: usize = 100;
+const COMMENT_PAGE: usize = 100;
+const EMBEDDED_COMMENTS: usize = 20;
+
+const UNBOUNDED: &str =
+    "Unbounded JQL queries are not allowed here. Please add a search restriction to your query.";
+const GONE: &str = "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046";
+const NO_ISSUE: &str = "Issue does not exist or you do not have permission to see it.";
+
+type R = Result<Reply, Reply>;
+
+fn err(status: StatusCode, msg: &str) -> Reply {
+    error_reply(Product::Jira, status, msg)
+}
+
+fn bad(msg: &str) -> Reply {
+    err(StatusCode::BAD_REQUEST, msg)
+}
+
+/// Route a Jira request: (route template, reply).
+pub(crate) fn route(sh: &Shared, req: &Req) -> (String, Reply) {
+    let m = req.method.as_str();
+    let get = req.method == Method::GET;
+    let post = req.method == Method::POST;
+    let segs: Vec<&str> = req
+        .path
+        .trim_start_matches('/')
+        .trim_end_matches('/')
+        .split('/')
+        .collect();
+    let (template, reply): (&str, R) = match segs.as_slice() {
+        ["rest", "api", "3", "project", "search"] if get => {
+            ("project/search", project_search(sh, req))
+        }
+        ["rest", "api", "3", "project", key] if get => ("project/{key}", project(sh, key)),
+        ["rest", "api", "3", "field"] if get => ("field", Ok(Reply::ok(json!(sh.data.fields)))),
+        ["rest", "api", "3", "myself"] if get => ("myself", Ok(myself(sh))),
+        ["rest", "api", "3", "search", "jql"] if get || post => ("search/jql", search(sh, req)),
+        ["rest", "api", "3", "search", "approximate-count"] if post => {
+            ("search/approximate-count", count(sh, req))
+        }
+        ["rest", "api", "2" | "3", "search"] | ["rest", "api", "2" | "3", "search", "id"] => {
+            ("search", Err(err(StatusCode::GONE, GONE)))
+        }
+        ["rest", "api", "3", "issue", key] if get => ("issue/{key}", issue(sh, req, key)),
+        ["rest", "api", "3", "issue", key, "comment"] if get => {
+            ("issue/{key}/comment", comments(sh, req, key))
+        }
+        _ => (
+            "(unknown)",
+            Err(err(
+                StatusCode::NOT_FOUND,
+                "The requested resource could not be found.",
+            )),
+        ),
+    };
+    let prefix = if template == "search" && segs.get(2) == Some(&"2") {
+        "/rest/api/2/"
+    } else {
+        "/rest/api/3/"
+    };
+    let template = if template == "(unknown)" {
+        format!("{m} /rest/(unknown)")
+    } else {
+        format!("{m} {prefix}{template}")
+    };
+    (template, reply.unwrap_or_else(|e| e))
+}
+
+fn number(req: &Req, name: &str, default: usize) -> Result<usize, Reply> {
+    match req.param(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| bad(&format!("The '{name}' parameter must be a number."))),
+    }
+}
+
+fn query_string(pairs: &[(String, String)]) -> String {
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
+fn project_search(sh: &Shared, req: &Req) -> R {
+    let start = number(req, "startAt", 0)?;
+    let max = number(req, "maxResults", PROJECT_PAGE)?.clamp(1, PROJECT_PAGE);
+    let keys = req.list("keys");
+    let ids = req.list("id");
+    let types = req.list("typeKey");
+    let q = req.param("query").unwrap_or("").to_lowercase();
+    let d = &sh.data;
+    let all: Vec<&Value> = sh
+        .ix
+        .projects
+        .iter()
+        .map(|i| &d.projects[*i])
+        .filter(|p| {
+            (keys.is_empty() || keys.contains(&s(p, "key")))
+                && (ids.is_empty() || ids.contains(&s(p, "id")))
+                && (types.is_empty() || types.contains(&s(p, "projectTypeKey")))
+                && (q.is_empty()
+                    || s(p, "key").to_lowercase().contains(&q)
+                    || s(p, "name").to_lowercase().contains(&q))
+        })
+        .collect();
+    let end = start.saturating_add(max).min(all.len());
+    let values: Vec<Value> = all
+        .get(start.min(all.len())..end)
+        .unwrap_or_default()
+        .iter()
+        .map(|v| (*v).clone())
+        .collect();
+    let base = format!("{}{}", sh.base_url, req.path);
+    let mut out = Map::new();
+    out.insert(
+        "self".into(),
+        Value::String(format!("{base}?{}", query_string(&req.query))),
+    );
+    let is_last = end >= all.len();
+    if !is_last {
+        let mut q: Vec<(String, String)> = req
+            .query
+            .iter()
+            .filter(|(k, _)| k != "startAt" && k != "maxResults")
+            .cloned()
+            .collect();
+        q.push(("startAt".into(), end.to_string()));
+        q.push(("maxResults".into(), max.to_string()));
+        out.insert(
+            "nextPage".into(),
+            Value::String(format!("{base}?{}", query_string(&q))),
+        );
+    }
+    out.insert("maxResults".into(), json!(max));
+    out.insert("startAt".into(), json!(start));
+    out.insert("total".into(), json!(all.len()));
+    out.insert("isLast".into(), json!(is_last));
+    out.insert("values".into(), Value::Array(values));
+    Ok(Reply::ok(Value::Object(out)))
+}
+
+fn project(sh: &Shared, key: &str) -> R {
+    let d = &sh.data;
+    sh.ix
+        .projects
+        .iter()
+        .map(|i| &d.projects[*i])
+        .find(|p| s(p, "key") == key || s(p, "id") == key)
+        .map(|p| Reply::ok(p.clone()))
+        .ok_or_else(|| {
+            err(
+                StatusCode::NOT_FOUND,
+                &format!("No project could be found with key '{key}'."),
+            )
+        })
+}
+
+fn myself(sh: &Shared) -> Reply {
+    Reply::ok(json!({
+        "accountId": "557058:00000000-0000-4000-8000-00000000fa4e",
+        "accountType": "atlassian",
+        "emailAddress": sh.config.email,
+        "displayName": "Fake Site Admin",
+        "active": true,
+        "timeZone": "UTC",
+        "self": format!("{}/rest/api/3/user?accountId=557058:00000000-0000-4000-8000-00000000fa4e", sh.base_url),
+    }))
+}
+
+/// Search parameters from the query string (GET) or the JSON body (POST).
+struct SearchParams {
+    jql: String,
+    token: Option<String>,
+    max: Option<usize>,
+    fields: Vec<String>,
+    expand: Vec<String>,
+}
+
+fn search_params(req: &Req) -> Result<SearchParams, Reply> {
+    if req.method == Method::POST {
+        let v: Value = if req.body.is_empty() {
+            json!({})
+        } else {
+            serde_json::from_slice(req.body).map_err(|_| {
+                bad("Invalid request payload. Refer to the REST API documentation and try again.")
+            })?
+        };
+        let list = |key: &str| -> Vec<String> {
+            match v.get(key) {
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect(),
+                Some(Value::String(s)) => s.split(',').map(|x| x.trim().to_string()).collect(),
+                _ => Vec::new(),
+            }
+        };
+        let max = match v.get("maxResults") {
+            None | Some(Value::Null) => None,
+            Some(m) => Some(
+                m.as_u64()
+                    .ok_or_else(|| bad("The 'maxResults' parameter must be a number."))?
+                    as usize,
+            ),
+        };
+        return Ok(SearchParams {
+            jql: v
+                .get("jql")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            token: v
+                .get("nextPageToken")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            max,
+            fields: list("fields"),
+            expand: list("expand"),
+        });
+    }
+    let max = match req.param("maxResults") {
+        None => None,
+        Some(_) => Some(number(req, "maxResults", SEARCH_DEFAULT)?),
+    };
+    Ok(SearchParams {
+        jql: req.param("jql").unwrap_or("").to_string(),
+        token: req.param("nextPageToken").map(str::to_string),
+        max,
+        fields: req.list("fields"),
+        expand: req.list("expand"),
+    })
+}
+
+/// The subset of JQL the fake understands.
+#[derive(Debug, Default)]
+struct Jql {
+    projects: Vec<String>,
+    /// (field, operator, normalised value)
+    dates: Vec<(String, String, String)>,
+    order: Option<(String, bool)>,
+}
+
+fn unquote(v: &str) -> String {
+    v.trim().trim_matches('"').trim_matches('\'').to_string()
+}
+
+fn find_ci(hay: &str, needle: &str) -> Option<usize> {
+    hay.to_ascii_lowercase().find(needle)
+}
+
+fn parse_jql(jql: &str) -> Result<Jql, String> {
+    let mut out = Jql::default();
+    let text = jql.trim();
+    let (where_part, order_part) = match find_ci(text, "order by") {
+        Some(i) => (&text[..i], Some(&text[i + "order by".len()..])),
+        None => (text, None),
+    };
+    if let Some(o) = order_part {
+        let mut words = o.split_whitespace();
+        let field = words.next().unwrap_or("").to_ascii_lowercase();
+        let dir = words.next().unwrap_or("asc").to_ascii_lowercase();
+        if !["id", "key", "created", "updated"].contains(&field.as_str())
+            || !["asc", "desc"].contains(&dir.as_str())
+            || words.next().is_some()
+        {
+            return Err(format!("The fake site cannot order by '{}'.", o.trim()));
+        }
+        out.order = Some((field, dir == "desc"));
+    }
+    let lower = where_part.to_ascii_lowercase();
+    let mut clauses = Vec::new();
+    let mut start = 0;
+    // Split on " and " outside quotes.
+    let bytes = lower.as_bytes();
+    let mut in_quote = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'"' {
+            in_quote = !in_quote;
+        } else if !in_quote && bytes[i..].starts_with(b" and ") {
+            clauses.push(&where_part[start..i]);
+            start = i + 5;
+            i += 4;
+        }
+        i += 1;
+    }
+    clauses.push(&where_part[start..]);
+    for c in clauses.into_iter().map(str::trim).filter(|c| !c.is_empty()) {
+        let cl = c.to_ascii_lowercase();
+        if let Some(rest) = cl.strip_prefix("project") {
+            let rest_orig = &c[c.len() - rest.len()..];
+            let r = rest_orig.trim_start();
+            if let Some(v) = r.strip_prefix('=') {
+                out.projects.push(unquote(v));
+                continue;
+            }
+            if r.to_ascii_lowercase().starts_with("in") {
+                let list = r[2..].trim();
+                if let Some(inner) = list.strip_prefix('(').and_then(|x| x.strip_suffix(')')) {
+                    out.projects
+                        .extend(inner.split(',').map(unquote).filter(|x| !x.is_empty()));
+                    continue;
+                }
+            }
+            return Err(format!("The fake site cannot read the clause '{c}'."));
+        }
+        let mut matched = false;
+        for field in ["updated", "created"] {
+            if let Some(rest) = cl.strip_prefix(field) {
+                let r = c[c.len() - rest.len()..].trim_start();
+                for op in [">=", "<=", ">", "<"] {
+                    if let Some(v) = r.strip_prefix(op) {
+                        let v = unquote(v).replace('/', "-").replace(' ', "T");
+                        out.dates.push((field.to_string(), op.to_string(), v));
+                        matched = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if !matched {
+            return Err(format!("The fake site cannot read the clause '{c}'."));
+        }
+    }
+    Ok(out)
+}
+
+fn date_ok(issue: &Value, field: &str, op: &str, v: &str) -> bool {
+    let stored = issue
+        .pointer(&format!("/fields/{field}"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let n = v.len().min(stored.len());
+    let have = &stored.as_bytes()[..n];
+    let want = &v.as_bytes()[..n];
+    match op {
+        ">=" => have >= want,
+        ">" => have > want,
+        "<=" => have <= want,
+        _ => have < want,
+    }
+}
+
+/// Issues matching a JQL query, ordered, or the 400 to answer.
+fn matching(sh: &Shared, jql: &str) -> Result<Vec<usize>, Reply> {
+    if jql.trim().is_empty() {
+        return Err(bad(UNBOUNDED));
+    }
+    let q = parse_jql(jql).map_err(|m| bad(&m))?;
+    if q.projects.is_empty() {
+        return Err(bad(UNBOUNDED));
+    }
+    let d = &sh.data;
+    let mut keys = Vec::new();
+    for p in &q.projects {
+        let found = sh
+            .ix
+            .projects
+            .iter()
+            .map(|i| &d.projects[*i])
+            .find(|pr| s(pr, "key").eq_ignore_ascii_case(p) || s(pr, "id") == *p);
+        match found {
+            Some(pr) => keys.push(s(pr, "key")),
+            None => {
+                return Err(bad(&format!(
+                    "The value '{p}' does not exist for the field 'project'."
+                )))
+            }
+        }
+    }
+    let mut out: Vec<usize> = keys
+        .iter()
+        .flat_map(|k| {
+            sh.ix
+                .issues_by_project
+                .get(k)
+                .into_iter()
+                .flatten()
+                .copied()
+        })
+        .filter(|i| {
+            q.dates
+                .iter()
+                .all(|(f, op, v)| date_ok(&d.issues[*i], f, op, v))
+        })
+        .collect();
+    let (field, desc) = q.order.clone().unwrap_or(("id".into(), false));
+    let key_of = |i: &usize| -> (usize, String) {
+        let is = &d.issues[*i];
+        match field.as_str() {
+            "created" | "updated" => (
+                0,
+                is.pointer(&format!("/fields/{field}"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            ),
+            _ => {
+                let id = s(is, "id");
+                (id.len(), id)
+            }
+        }
+    };
+    out.sort_by(|a, b| {
+        let o = key_of(a).cmp(&key_of(b));
+        let o = if o == Ordering::Equal {
+            super::data::id_order(&s(&d.issues[*a], "id"), &s(&d.issues[*b], "id"))
+        } else {
+            o
+        };
+        if desc {
+            o.reverse()
+        } else {
+            o
+        }
+    });
+    Ok(out)
+}
+
+/// Which fields to return: (everything?, named, excluded).
+fn field_selection(fields: &[String]) -> (bool, Vec<String>, Vec<String>) {
+    let mut all = false;
+    let mut named = Vec::new();
+    let mut excluded = Vec::new();
+    for f in fields {
+        if f == "*all" || f == "*navigable" {
+            all = true;
+        } else if let Some(x) = f.strip_prefix('-') {
+            excluded.push(x.to_string());
+        } else {
+            named.push(f.clone());
+        }
+    }
+    (all, named, excluded)
+}
+
+/// An issue as a search returns it: only the requested fields, comments cut to 20.
+fn render_issue(sh: &Shared, issue: &Value, fields: &[String], embed_cap: Option<usize>) -> Value {
+    let (all, named, excluded) = field_selection(fields);
+    let only_id = !all && named.iter().all(|f| f == "id");
+    let mut out = Map::new();
+    out.insert("id".into(), json!(s(issue, "id")));
+    if only_id {
+        return Value::Object(out);
+    }
+    out.insert("key".into(), json!(s(issue, "key")));
+    out.insert(
+        "self".into(),
+        json!(format!(
+            "{}/rest/api/3/issue/{}",
+            sh.base_url,
+            s(issue, "id")
+        )),
+    );
+    let mut f = Map::new();
+    if let Some(Value::Object(stored)) = issue.get("fields") {
+        for (k, v) in stored {
+            let wanted = (all || named.contains(k)) && !excluded.contains(k);
+            if !wanted {
+                continue;
+            }
+            let v = if k == "comment" {
+                embedded_comments(issue_comments(issue), embed_cap)
+            } else {
+                v.clone()
+            };
+            f.insert(k.clone(), v);
+        }
+    }
+    out.insert("fields".into(), Value::Object(f));
+    Value::Object(out)
+}
+
+fn embedded_comments(all: &[Value], cap: Option<usize>) -> Value {
+    let n = cap.map_or(all.len(), |c| all.len().min(c));
+    json!({
+        "comments": &all[..n],
+        "maxResults": n,
+        "total": all.len(),
+        "startAt": 0,
+    })
+}
+
+fn search(sh: &Shared, req: &Req) -> R {
+    let p = search_params(req)?;
+    let hits = matching(sh, &p.jql)?;
+    let max = p.max.unwrap_or(SEARCH_DEFAULT).clamp(1, SEARCH_MAX);
+    let offset = match &p.token {
+        None => 0,
+        Some(t) => decode_offset("j", t)
+            .ok_or_else(|| bad("The provided next page token is invalid or expired."))?,
+    };
+    let end = offset.saturating_add(max).min(hits.len());
+    let fields = if p.fields.is_empty() {
+        vec!["id".to_string()]
+    } else {
+        p.fields.clone()
+    };
+    let d = &sh.data;
+    let issues: Vec<Value> = hits
+        .get(offset.min(hits.len())..end)
+        .unwrap_or_default()
+        .iter()
+        .map(|i| render_issue(sh, &d.issues[*i], &fields, Some(EMBEDDED_COMMENTS)))
+        .collect();
+    let mut out = Map::new();
+    out.insert("issues".into(), Value::Array(issues));
+    let is_last = end >= hits.len();
+    if !is_last {
+        out.insert("nextPageToken".into(), json!(encode_offset("j", end)));
+    }
+    out.insert("isLast".into(), json!(is_last));
+    if p.expand.iter().any(|e| e == "names") {
+        let names: Map<String, Value> = d
+            .fields
+            .iter()
+            .map(|f| (s(f, "id"), json!(s(f, "name"))))
+            .collect();
+        out.insert("names".into(), Value::Object(names));
+    }
+    Ok(Reply::ok(Value::Object(out)))
+}
+
+fn count(sh: &Shared, req: &Req) -> R {
+    let p = search_params(req)?;
+    let hits = matching(sh, &p.jql)?;
+    Ok(Reply::ok(json!({"count": hits.len()})))
+}
+
+fn find_issue<'a>(sh: &'a Shared, key: &str) -> Result<&'a Value, Reply> {
+    sh.ix
+        .issue_by_key
+        .get(key)
+        .map(|i| &sh.data.issues[*i])
+        .ok_or_else(|| err(StatusCode::NOT_FOUND, NO_ISSUE))
+}
+
+fn issue(sh: &Shared, req: &Req, key: &str) -> R {
+    let is = find_issue(sh, key)?;
+    let mut fields = req.list("fields");
+    if fields.is_empty() {
+        fields.push("*all".into());
+    }
+    Ok(Reply::ok(render_issue(sh, is, &fields, None)))
+}
+
+fn comments(sh: &Shared, req: &Req, key: &str) -> R {
+    let is = find_issue(sh, key)?;
+    let start = number(req, "startAt", 0)?;
+    let max = number(req, "maxResults", COMMENT_PAGE)?.clamp(1, COMMENT_PAGE);
+    let mut all: Vec<&Value> = issue_comments(is).iter().collect();
+    if req.param("orderBy") == Some("-created") {
+        all.reverse();
+    }
+    let end = start.saturating_add(max).min(all.len());
+    let page: Vec<Value> = all
+        .get(start.min(all.len())..end)
+        .unwrap_or_default()
+        .iter()
+        .map(|v| (*v).clone())
+        .collect();
+    Ok(Reply::ok(json!({
+        "startAt": start,
+        "maxResults": max,
+        "total": all.len(),
+        "comments": page,
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jql_forms() {
+        let q = parse_jql("project = \"PAY\" ORDER BY id ASC").unwrap();
+        assert_eq!(q.projects, vec!["PAY"]);
+        assert_eq!(q.order, Some(("id".into(), false)));
+        let q = parse_jql("project=OPS").unwrap();
+        assert_eq!(q.projects, vec!["OPS"]);
+        let q = parse_jql("project in (A, \"B\") AND updated >= \"2026-08-01 00:00\"").unwrap();
+        assert_eq!(q.projects, vec!["A", "B"]);
+        assert_eq!(q.dates[0].2, "2026-08-01T00:00");
+        assert!(parse_jql("summary ~ secret").is_err());
+        assert!(parse_jql("order by id").unwrap().projects.is_empty());
+    }
+}

@@ -1,0 +1,170 @@
+//! The token bucket, error injection and the `Retry-After` bookkeeping.
+
+use super::util::{iso_minute_ceil, mix, Reply};
+use super::{error_reply, FakeSiteConfig, Product, RETRY_GRACE};
+use axum::http::StatusCode;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+#[derive(Default)]
+struct Window {
+    /// When the current window opened (first announcement while closed).
+    opened: Option<Instant>,
+    until: Option<Instant>,
+    /// Per connection: the end of the window announced to it.
+    per_conn: HashMap<SocketAddr, Instant>,
+}
+
+pub(crate) struct Limits {
+    rate: Option<f64>,
+    burst: f64,
+    near_limit_below: f64,
+    error_rate: f64,
+    seed: u64,
+    counter: AtomicU64,
+    bucket: Mutex<Bucket>,
+    window: Mutex<Window>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
+impl Limits {
+    pub fn new(c: &FakeSiteConfig) -> Limits {
+        let burst = f64::from(c.burst.max(1));
+        Limits {
+            rate: c.rate_limit_per_sec.filter(|r| *r > 0.0),
+            burst,
+            near_limit_below: c.near_limit_below,
+            error_rate: c.error_rate,
+            seed: c.seed,
+            counter: AtomicU64::new(0),
+            bucket: Mutex::new(Bucket {
+                tokens: burst,
+                last: Instant::now(),
+            }),
+            window: Mutex::new(Window::default()),
+        }
+    }
+
+    /// Take a token; `Some(429 reply)` when the bucket is empty.
+    pub fn take(&self, product: Product) -> Option<Reply> {
+        let rate = self.rate?;
+        let mut b = lock(&self.bucket);
+        let now = Instant::now();
+        let elapsed = now.saturating_duration_since(b.last).as_secs_f64();
+        b.tokens = (b.tokens + elapsed * rate).min(self.burst);
+        b.last = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            return None;
+        }
+        let wait = (1.0 - b.tokens) / rate;
+        drop(b);
+        let secs = (wait.ceil() as u64).max(1);
+        let reason = match product {
+            Product::Confluence => "confluence-burst-based",
+            _ => "jira-burst-based",
+        };
+        let mut r = error_reply(
+            product,
+            StatusCode::TOO_MANY_REQUESTS,
+            "Rate limit exceeded.",
+        )
+        .header("X-RateLimit-Limit", format!("{}", self.burst as u64))
+        .header("X-RateLimit-Remaining", "0")
+        .header(
+            "X-RateLimit-Reset",
+            iso_minute_ceil(SystemTime::now() + Duration::from_secs(secs)),
+        )
+        .header("RateLimit-Reason", reason)
+        .header("X-RateLimit-NearLimit", "true");
+        r.retry_after = Some(secs);
+        Some(r)
+    }
+
+    /// Rate-limit headers on an answered request.
+    pub fn annotate(&self, r: &mut Reply, _product: Product) {
+        if self.rate.is_none() {
+            return;
+        }
+        let tokens = lock(&self.bucket).tokens;
+        let mut out = std::mem::replace(r, Reply::ok(serde_json::Value::Null))
+            .header("X-RateLimit-Limit", format!("{}", self.burst as u64))
+            .header(
+                "X-RateLimit-Remaining",
+                format!("{}", tokens.max(0.0).floor() as u64),
+            );
+        if tokens / self.burst < self.near_limit_below {
+            out = out.header("X-RateLimit-NearLimit", "true");
+        }
+        *r = out;
+    }
+
+    /// Deterministic error injection: request n fails when a hash of (seed, n)
+    /// falls under `error_rate`; half of them 503 with `Retry-After: 1`.
+    pub fn inject_error(&self, product: Product) -> Option<Reply> {
+        if self.error_rate <= 0.0 {
+            return None;
+        }
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let h = mix(self.seed ^ mix(n.wrapping_add(0x5EED)));
+        let u = (h >> 11) as f64 / (1u64 << 53) as f64;
+        if u >= self.error_rate {
+            return None;
+        }
+        if h & 1 == 0 {
+            let mut r = error_reply(
+                product,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service Unavailable",
+            );
+            r.retry_after = Some(1);
+            Some(r)
+        } else {
+            Some(error_reply(
+                product,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal Server Error",
+            ))
+        }
+    }
+
+    /// A `Retry-After` of `dur` was sent to `peer` at `now`.
+    pub fn announce(&self, peer: SocketAddr, now: Instant, dur: Duration) {
+        let mut w = lock(&self.window);
+        let end = now + dur;
+        let open = w.until.is_some_and(|u| u > now);
+        if !open {
+            w.opened = Some(now);
+            w.per_conn.retain(|_, u| *u > now);
+        }
+        w.until = Some(w.until.map_or(end, |u| u.max(end)));
+        let e = w.per_conn.entry(peer).or_insert(end);
+        *e = (*e).max(end);
+    }
+
+    /// Did a request from `peer` arriving at `now` ignore an announced window?
+    pub fn is_violation(&self, peer: SocketAddr, now: Instant) -> bool {
+        let w = lock(&self.window);
+        if w.per_conn.get(&peer).is_some_and(|u| now < *u) {
+            return true;
+        }
+        match (w.opened, w.until) {
+            (Some(o), Some(u)) => now < u && now > o + RETRY_GRACE,
+            _ => false,
+        }
+    }
+}

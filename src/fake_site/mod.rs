@@ -1,0 +1,410 @@
+//! A faithful fake Atlassian Cloud site (Confluence v2, Jira v3) on loopback,
+//! for tests, the demo and benchmarks.
+//!
+//! It reproduces the quirks of `shared/atlassian-api.md`: Basic auth (and
+//! Bearer on the `/ex/{product}/{cloudId}` gateway), Confluence cursor
+//! pagination through both the `Link` header and `_links.next`, root-only
+//! comment lists with replies under `/children`, hidden pages that 404 and are
+//! left out of every list, bounded-JQL-only enhanced search with
+//! `nextPageToken`, default `fields=id`, at most 20 comments embedded in a
+//! search result, 410 on the removed `/rest/api/3/search`, a token-bucket rate
+//! limiter answering 429 with `Retry-After` and the `X-RateLimit-*` headers,
+//! and seeded error injection (503 with `Retry-After: 1`, or 500).
+//!
+//! Choices where the real API is unknown or too large to copy:
+//! - The site-wide `GET /wiki/api/v2/footer-comments` and `/inline-comments`
+//!   list ROOT comments only; replies are reachable only through
+//!   `/{kind}-comments/{id}/children`. A crawler that relies on the bulk
+//!   listings alone therefore misses replies, observably.
+//! - Confluence `limit` above 250 is clamped to 250 (not rejected); 0 or
+//!   non-numbers get 400.
+//! - Only `body-format=storage` is served; other formats get 400. Without
+//!   `body-format`, objects carry `"body": {}` as the real API does.
+//! - Jira `maxResults`: project search default and cap 50; `search/jql`
+//!   default 50, cap 100; `issue/{key}/comment` default and cap 100.
+//! - JQL understood: `project = KEY`, `project = "KEY"`, `project in (A, B)`,
+//!   `updated|created >=|>|<=|< "yyyy-MM-dd[ HH:mm]"` joined by `AND`, and
+//!   `ORDER BY id|key|created|updated [ASC|DESC]`. Anything else is a 400.
+//! - `retry_after_violations`: after a 429/503 announcing `Retry-After: N` is
+//!   sent at time t, a request counts as a violation when it arrives before
+//!   t+N either on the same connection that got the announcement, or on any
+//!   connection more than [`RETRY_GRACE`] after the window opened (requests
+//!   already in flight from a concurrent client are not its fault).
+
+mod confluence;
+mod data;
+mod generate;
+mod jira;
+mod limits;
+mod util;
+
+pub use data::{SiteData, SiteSummary};
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use base64::Engine;
+use data::Index;
+use limits::Limits;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+use util::Reply;
+
+/// How long after a retry window opens requests on other connections are
+/// still forgiven (they were in flight before the client saw the answer).
+pub const RETRY_GRACE: Duration = Duration::from_millis(100);
+
+/// How a fake site behaves.
+#[derive(Debug, Clone)]
+pub struct FakeSiteConfig {
+    /// Basic auth must be `email:token`; the gateway also takes `Bearer token`.
+    pub email: String,
+    pub token: String,
+    /// Token bucket over all requests: refill rate per second (None: no limit).
+    pub rate_limit_per_sec: Option<f64>,
+    /// Bucket size.
+    pub burst: u32,
+    /// Fraction of requests answered 503 (with `Retry-After: 1`) or 500.
+    pub error_rate: f64,
+    /// Added to every response.
+    pub latency: Duration,
+    /// Seeds error injection.
+    pub seed: u64,
+    /// Send `X-RateLimit-NearLimit: true` while the bucket is below this fraction.
+    pub near_limit_below: f64,
+}
+
+impl Default for FakeSiteConfig {
+    fn default() -> Self {
+        FakeSiteConfig {
+            email: "admin@acme-demo.test".to_string(),
+            token: "fake-token".to_string(),
+            rate_limit_per_sec: None,
+            burst: 10,
+            error_rate: 0.0,
+            latency: Duration::ZERO,
+            seed: 1,
+            near_limit_below: 0.2,
+        }
+    }
+}
+
+/// What a fake site has answered so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FakeSiteStats {
+    /// Requests per normalised route, e.g. `GET /wiki/api/v2/spaces/{id}/pages`
+    /// (gateway requests count under the same route).
+    pub per_endpoint: BTreeMap<String, u64>,
+    pub total: u64,
+    /// 429 answers.
+    pub throttled: u64,
+    /// Injected 503/500 answers.
+    pub injected_errors: u64,
+    /// 401 answers.
+    pub unauthorized: u64,
+    /// Requests that arrived while an announced `Retry-After` window was open.
+    pub retry_after_violations: u64,
+}
+
+impl FakeSiteStats {
+    /// Requests to one route template.
+    pub fn endpoint(&self, route: &str) -> u64 {
+        self.per_endpoint.get(route).copied().unwrap_or(0)
+    }
+}
+
+pub(crate) struct Shared {
+    pub data: Arc<SiteData>,
+    pub ix: Index,
+    pub config: FakeSiteConfig,
+    pub base_url: String,
+    pub cloud_id: String,
+    stats: Mutex<FakeSiteStats>,
+    limits: Limits,
+}
+
+/// A running fake site.
+pub struct FakeSite {
+    shared: Arc<Shared>,
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FakeSite {
+    /// Serve `data` on 127.0.0.1 (a free port) on the current tokio runtime.
+    pub async fn start(data: Arc<SiteData>, config: FakeSiteConfig) -> std::io::Result<FakeSite> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let cloud_id = if data.cloud_id.is_empty() {
+            "00000000-0000-4000-8000-000000000000".to_string()
+        } else {
+            data.cloud_id.clone()
+        };
+        let shared = Arc::new(Shared {
+            ix: Index::build(&data),
+            data,
+            limits: Limits::new(&config),
+            config,
+            base_url: format!("http://{addr}"),
+            cloud_id,
+            stats: Mutex::new(FakeSiteStats::default()),
+        });
+        let (stop, rx) = oneshot::channel::<()>();
+        let app = Router::new().fallback(handle).with_state(shared.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        Ok(FakeSite { shared, stop, task })
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn base_url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    pub fn cloud_id(&self) -> String {
+        self.shared.cloud_id.clone()
+    }
+
+    pub fn stats(&self) -> FakeSiteStats {
+        match self.shared.stats.lock() {
+            Ok(s) => s.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    /// Stop serving; open connections get a few seconds to finish.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(());
+        let mut task = self.task;
+        if tokio::time::timeout(Duration::from_secs(5), &mut task)
+            .await
+            .is_err()
+        {
+            task.abort();
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Product {
+    Confluence,
+    Jira,
+    Edge,
+}
+
+/// The parsed request a route sees.
+pub(crate) struct Req<'a> {
+    pub method: &'a Method,
+    /// Path without the gateway prefix (`/wiki/...`, `/rest/...`).
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub body: &'a [u8],
+}
+
+impl Req<'_> {
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a parameter, repeated or comma-separated, trimmed.
+    pub fn list(&self, name: &str) -> Vec<String> {
+        self.query
+            .iter()
+            .filter(|(k, _)| k == name)
+            .flat_map(|(_, v)| v.split(','))
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect()
+    }
+}
+
+fn with_stats(sh: &Shared, f: impl FnOnce(&mut FakeSiteStats)) {
+    match sh.stats.lock() {
+        Ok(mut s) => f(&mut s),
+        Err(p) => f(&mut p.into_inner()),
+    }
+}
+
+/// Split off the gateway prefix. Returns the product, the inner path, whether
+/// the gateway was used, and whether the cloud id matched.
+fn classify(path: &str, cloud_id: &str) -> (Product, String, bool, bool) {
+    if let Some(rest) = path.strip_prefix("/ex/") {
+        let mut parts = rest.splitn(3, '/');
+        let product = parts.next().unwrap_or("");
+        let cid = parts.next().unwrap_or("");
+        let inner = format!("/{}", parts.next().unwrap_or(""));
+        let product = match product {
+            "confluence" => Product::Confluence,
+            _ => Product::Jira,
+        };
+        let prefix_ok = match product {
+            Product::Confluence => inner.starts_with("/wiki/"),
+            _ => inner.starts_with("/rest/"),
+        };
+        return (product, inner, true, cid == cloud_id && prefix_ok);
+    }
+    let product = if path == "/_edge/tenant_info" {
+        Product::Edge
+    } else if path.starts_with("/wiki") {
+        Product::Confluence
+    } else {
+        Product::Jira
+    };
+    (product, path.to_string(), false, true)
+}
+
+fn authorized(sh: &Shared, headers: &HeaderMap, gateway: bool) -> bool {
+    let Some(auth) = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    if let Some(b64) = auth.strip_prefix("Basic ") {
+        let want = format!("{}:{}", sh.config.email, sh.config.token);
+        return base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .is_ok_and(|got| got == want.as_bytes());
+    }
+    if let Some(tok) = auth.strip_prefix("Bearer ") {
+        return gateway && tok.trim() == sh.config.token;
+    }
+    false
+}
+
+fn unauthorized(product: Product) -> Reply {
+    match product {
+        Product::Confluence => Reply::json(
+            StatusCode::UNAUTHORIZED,
+            json!({"errors":[{"status":401,"code":"UNAUTHORIZED","title":"Unauthorized","detail":null}]}),
+        ),
+        _ => Reply::json(
+            StatusCode::UNAUTHORIZED,
+            json!({"message":"Client must be authenticated to access this resource.","status-code":401}),
+        )
+        .header("X-Seraph-LoginReason", "AUTHENTICATED_FAILED"),
+    }
+}
+
+/// The product's error body for a status.
+pub(crate) fn error_reply(product: Product, status: StatusCode, message: &str) -> Reply {
+    let body = match product {
+        Product::Confluence | Product::Edge => {
+            let code = match status.as_u16() {
+                400 => "INVALID_REQUEST_PARAMETER",
+                404 => "NOT_FOUND",
+                405 => "METHOD_NOT_ALLOWED",
+                429 => "TOO_MANY_REQUESTS",
+                503 => "SERVICE_UNAVAILABLE",
+                _ => "INTERNAL_SERVER_ERROR",
+            };
+            json!({"errors":[{"status":status.as_u16(),"code":code,"title":message,"detail":null}]})
+        }
+        Product::Jira => json!({"errorMessages":[message],"errors":{}}),
+    };
+    Reply::json(status, body)
+}
+
+async fn handle(
+    State(sh): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let arrival = Instant::now();
+    let violation = sh.limits.is_violation(peer, arrival);
+    let (product, path, gateway, cloud_ok) = classify(uri.path(), &sh.cloud_id);
+    let query: Vec<(String, String)> =
+        serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
+    let req = Req {
+        method: &method,
+        path,
+        query,
+        body: &body,
+    };
+    let (route, reply) = if !cloud_ok {
+        (
+            format!("{method} /ex/(unknown)"),
+            error_reply(product, StatusCode::NOT_FOUND, "Not Found"),
+        )
+    } else {
+        match product {
+            Product::Edge => (
+                format!("{method} /_edge/tenant_info"),
+                Reply::json(StatusCode::OK, json!({"cloudId": sh.cloud_id})),
+            ),
+            Product::Confluence => confluence::route(&sh, &req),
+            Product::Jira => jira::route(&sh, &req),
+        }
+    };
+
+    let mut reply = reply;
+    let mut counted = (false, false, false);
+    if let Some(throttled) = sh.limits.take(product) {
+        reply = throttled;
+        counted.0 = true;
+    } else if let Some(err) = sh.limits.inject_error(product) {
+        reply = err;
+        counted.1 = true;
+    } else {
+        if product != Product::Edge && cloud_ok && !authorized(&sh, &headers, gateway) {
+            reply = unauthorized(product);
+            counted.2 = true;
+        }
+        sh.limits.annotate(&mut reply, product);
+    }
+    with_stats(&sh, |s| {
+        s.total += 1;
+        *s.per_endpoint.entry(route).or_default() += 1;
+        s.throttled += u64::from(counted.0);
+        s.injected_errors += u64::from(counted.1);
+        s.unauthorized += u64::from(counted.2);
+        s.retry_after_violations += u64::from(violation);
+    });
+
+    if !sh.config.latency.is_zero() {
+        tokio::time::sleep(sh.config.latency).await;
+    }
+    if let Some(secs) = reply.retry_after {
+        sh.limits
+            .announce(peer, Instant::now(), Duration::from_secs(secs));
+    }
+    into_response(reply)
+}
+
+fn into_response(r: Reply) -> Response {
+    let mut resp = (r.status, r.body.to_string()).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json;charset=UTF-8"),
+    );
+    if let Some(secs) = r.retry_after {
+        h.insert(axum::http::header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    for (k, v) in r.headers {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            h.append(k, v);
+        }
+    }
+    resp
+}
