@@ -102,8 +102,11 @@ pub enum RequestError {
 pub struct ClientConfig {
     /// Requests in flight at once.
     pub concurrency: usize,
-    /// Retries of one request after a 429, 5xx or transport error.
+    /// Retries of one request after a 5xx (503 included) or transport error.
     pub max_retries: u32,
+    /// Retries of one request after 429s (throttling is expected on a large
+    /// crawl, so it has its own, larger budget).
+    pub max_throttled: u32,
     /// First backoff step (doubled per retry, full jitter).
     pub backoff_base: Duration,
     /// Longest backoff step and longest honoured `Retry-After`.
@@ -121,6 +124,7 @@ impl Default for ClientConfig {
         ClientConfig {
             concurrency: 8,
             max_retries: 5,
+            max_throttled: 30,
             backoff_base: Duration::from_millis(500),
             backoff_cap: Duration::from_secs(30),
             near_limit_pause: Duration::from_millis(100),
@@ -256,13 +260,16 @@ impl Client {
     /// the request in the statistics and in errors (never the full URL: it may
     /// carry cursors, but never credentials).
     pub async fn get(&self, url: &str, endpoint: &str) -> Result<Answer, RequestError> {
+        // `attempt` counts failures that back off; `throttled` counts 429s.
         let mut attempt: u32 = 0;
+        let mut throttled: u32 = 0;
+        let mut sent_before = false;
         let mut last = String::new();
         loop {
-            if attempt > self.config.max_retries {
+            if attempt > self.config.max_retries || throttled > self.config.max_throttled {
                 return Err(RequestError::Exhausted {
                     endpoint: endpoint.to_string(),
-                    attempts: attempt,
+                    attempts: attempt + throttled,
                     last,
                 });
             }
@@ -288,8 +295,8 @@ impl Client {
                     continue;
                 }
             }
-            let retry = attempt > 0;
-            attempt += 1;
+            let retry = sent_before;
+            sent_before = true;
             let sent = self
                 .http
                 .get(url)
@@ -301,6 +308,7 @@ impl Client {
                 Ok(r) => r,
                 Err(e) => {
                     drop(permit);
+                    attempt += 1;
                     self.count(endpoint, retry, |s| s.server_errors += 1);
                     last = transport_reason(e);
                     tokio::time::sleep(self.backoff(attempt)).await;
@@ -317,11 +325,16 @@ impl Client {
             }
             if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE
             {
+                if status == StatusCode::TOO_MANY_REQUESTS {
+                    throttled += 1;
+                } else {
+                    attempt += 1;
+                }
                 // Announce the window before releasing the slot, so that no
                 // queued request slips in.
                 let wait = retry_after(&headers, SystemTime::now())
                     .map(|d| d.min(self.config.backoff_cap))
-                    .unwrap_or_else(|| self.backoff(attempt));
+                    .unwrap_or_else(|| self.backoff(attempt.max(throttled)));
                 self.push_not_before(Instant::now() + wait);
                 drop(permit);
                 self.count(endpoint, retry, |s| {
@@ -336,6 +349,7 @@ impl Client {
             }
             if status.is_server_error() {
                 drop(permit);
+                attempt += 1;
                 self.count(endpoint, retry, |s| s.server_errors += 1);
                 last = format!("HTTP {}", status.as_u16());
                 tokio::time::sleep(self.backoff(attempt)).await;
@@ -366,6 +380,7 @@ impl Client {
                 Ok(b) => b,
                 Err(e) => {
                     drop(permit);
+                    attempt += 1;
                     last = transport_reason(e);
                     tokio::time::sleep(self.backoff(attempt)).await;
                     continue;
