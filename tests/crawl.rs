@@ -230,6 +230,13 @@ async fn crawl_of_generated_site_reaches_everything_within_request_bound() {
         got.container_status
     );
     let bound = lower_bound(&data, &sum);
+    eprintln!(
+        "generated site: {} requests, lower bound {bound}; largest space listing {}, largest project {}, spaces {}",
+        stats.total,
+        sum.pages_per_space.values().max().unwrap_or(&0),
+        sum.issues_per_project.values().max().unwrap_or(&0),
+        sum.spaces
+    );
     assert!(
         (stats.total as f64) <= 1.05 * bound as f64 && stats.total >= bound,
         "{} requests, lower bound {bound}: {:?}",
@@ -350,4 +357,94 @@ async fn plain_http_to_a_remote_host_is_refused() {
     );
     let (tx, _rx) = mpsc::channel(1);
     assert!(matches!(crawl(cfg, tx).await, Err(CrawlError::Config(_))));
+}
+
+/// A proxy in front of the fake site that answers 500 to every request whose
+/// path and query contain one of `fail`, and forwards everything else.
+async fn failing_proxy(
+    upstream: String,
+    fail: &'static [&'static str],
+) -> (String, tokio::task::JoinHandle<()>) {
+    use axum::body::Body;
+    use axum::http::{Request, Response, StatusCode};
+    let client = reqwest::Client::new();
+    let app = axum::Router::new().fallback(move |req: Request<Body>| {
+        let client = client.clone();
+        let upstream = upstream.clone();
+        async move {
+            let pq = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default();
+            if fail.iter().any(|f| pq.contains(f)) {
+                return Response::builder()
+                    .status(StatusCode::INTERNAL_SERVER_ERROR)
+                    .body(Body::from("{}"))
+                    .unwrap();
+            }
+            let mut fwd = client.get(format!("{upstream}{pq}"));
+            if let Some(a) = req.headers().get("authorization") {
+                fwd = fwd.header("authorization", a.as_bytes());
+            }
+            let resp = fwd.send().await.unwrap();
+            let mut out = Response::builder().status(resp.status().as_u16());
+            for (k, v) in resp.headers() {
+                out = out.header(k.as_str(), v.as_bytes());
+            }
+            out.body(Body::from(resp.bytes().await.unwrap())).unwrap()
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handle = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (format!("http://{addr}"), handle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_failing_container_ends_incomplete_and_the_others_complete() {
+    let data = Arc::new(SiteData::demo().unwrap());
+    let fake = FakeSiteConfig::default();
+    let site = FakeSite::start(data, fake.clone()).await.unwrap();
+    // ENG's page listing and OPS's issue search fail every time.
+    let (proxy, handle) =
+        failing_proxy(site.base_url(), &["/spaces/98306/pages", "%22OPS%22"]).await;
+    let mut cfg = config(&site, &fake);
+    cfg.site = proxy;
+    cfg.client.max_retries = 1;
+    let (report, got) = run(cfg).await;
+    handle.abort();
+    site.shutdown().await;
+    report.unwrap();
+
+    let eng = got
+        .container_status
+        .get("ENG")
+        .expect("ENG must be incomplete");
+    assert!(eng
+        .iter()
+        .all(|(s, _)| *s == CoverageStatus::Partial || *s == CoverageStatus::Failed));
+    assert!(
+        eng.iter().any(|(_, r)| r.contains("page listing failed")),
+        "{eng:?}"
+    );
+    let ops = got
+        .container_status
+        .get("OPS")
+        .expect("OPS must be incomplete");
+    assert_eq!(ops[0].0, CoverageStatus::Failed, "{ops:?}");
+    assert_eq!(got.container_status.len(), 2, "{:?}", got.container_status);
+    // Everything outside ENG's pages still arrives, identical to offline.
+    let want = offline();
+    for (k, w) in &want {
+        if (w.item.container == "ENG" && w.item.kind == withhold::model::ItemKind::Page)
+            || w.item.container == "OPS"
+        {
+            assert!(!got.units.contains_key(k));
+        } else {
+            assert_eq!(got.units[k].documents, w.documents, "{k}");
+        }
+    }
 }
