@@ -448,3 +448,40 @@ async fn one_failing_container_ends_incomplete_and_the_others_complete() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_replies_make_their_space_partial() {
+    let data = Arc::new(SiteData::demo().unwrap());
+    let fake = FakeSiteConfig::default();
+    let site = FakeSite::start(data, fake.clone()).await.unwrap();
+    // The replies below footer comment 1081415 (on ENG page 1081377).
+    let (proxy, handle) =
+        failing_proxy(site.base_url(), &["/footer-comments/1081415/children"]).await;
+    let mut cfg = config(&site, &fake);
+    cfg.site = proxy;
+    cfg.client.max_retries = 1;
+    let (report, got) = run(cfg).await;
+    handle.abort();
+    site.shutdown().await;
+    report.unwrap();
+
+    let eng = got
+        .container_status
+        .get("ENG")
+        .expect("ENG must be partial");
+    assert!(
+        eng.iter()
+            .any(|(s, r)| *s == CoverageStatus::Partial && r.contains("1081377")),
+        "{eng:?}"
+    );
+    assert_eq!(got.container_status.len(), 1);
+    // The page still arrives, without the unreadable reply.
+    let page = &got.units["ENG:1081377"];
+    let ids: Vec<_> = page
+        .documents
+        .iter()
+        .filter_map(|d| d.origin.comment_id.as_deref())
+        .collect();
+    assert!(ids.contains(&"1081415"));
+    assert!(!ids.contains(&"1081425"));
+}

@@ -8,7 +8,8 @@
 //!   backoff with full jitter; no request to the site is sent before it;
 //! - other 5xx answers and transport errors are retried with backoff, a
 //!   bounded number of times;
-//! - `X-RateLimit-NearLimit: true` slows the pace for a while;
+//! - `X-RateLimit-NearLimit: true` slows the pace for a while: requests go
+//!   one at a time, each after a short pause;
 //! - 401 is [`RequestError::Unauthorized`] (never retried), 404 is
 //!   [`RequestError::NotFound`] (Atlassian hides what the account cannot see).
 //!
@@ -111,7 +112,8 @@ pub struct ClientConfig {
     pub backoff_base: Duration,
     /// Longest backoff step and longest honoured `Retry-After`.
     pub backoff_cap: Duration,
-    /// Extra pause per request while the site says it is near its limit.
+    /// Pause before each request while the site says it is near its limit
+    /// (requests then also go one at a time).
     pub near_limit_pause: Duration,
     /// How long a `X-RateLimit-NearLimit: true` keeps the pace slow.
     pub near_limit_hold: Duration,
@@ -127,7 +129,7 @@ impl Default for ClientConfig {
             max_throttled: 30,
             backoff_base: Duration::from_millis(500),
             backoff_cap: Duration::from_secs(30),
-            near_limit_pause: Duration::from_millis(100),
+            near_limit_pause: Duration::from_millis(50),
             near_limit_hold: Duration::from_secs(2),
             request_timeout: Duration::from_secs(60),
         }
@@ -173,6 +175,8 @@ pub struct Client {
     auth: HeaderValue,
     config: ClientConfig,
     sem: Semaphore,
+    /// One request at a time while the site says it is near its limit.
+    slow_lane: Semaphore,
     pace: Mutex<Pace>,
     stats: Mutex<RequestStats>,
 }
@@ -197,6 +201,7 @@ impl Client {
             http,
             auth: auth.header()?,
             sem: Semaphore::new(config.concurrency.max(1)),
+            slow_lane: Semaphore::new(1),
             config,
             pace: Mutex::new(Pace::default()),
             stats: Mutex::new(RequestStats::default()),
@@ -283,17 +288,24 @@ impl Client {
                 .acquire()
                 .await
                 .map_err(|_| RequestError::Config("the client was closed".into()))?;
-            if let Some(t) = self.wait_needed() {
-                drop(permit);
-                tokio::time::sleep_until(t).await;
-                continue;
-            }
-            if self.slow() {
+            // Near the limit, requests go one at a time with a pause, so
+            // that few are in flight when a 429 announces a window.
+            let lane = if self.slow() {
+                let lane = self
+                    .slow_lane
+                    .acquire()
+                    .await
+                    .map_err(|_| RequestError::Config("the client was closed".into()))?;
                 tokio::time::sleep(self.config.near_limit_pause).await;
-                if self.wait_needed().is_some() {
-                    drop(permit);
-                    continue;
-                }
+                Some(lane)
+            } else {
+                None
+            };
+            // The window may have opened while we queued: never send inside it.
+            if self.wait_needed().is_some() {
+                drop(lane);
+                drop(permit);
+                continue;
             }
             let retry = sent_before;
             sent_before = true;
