@@ -11,7 +11,7 @@ use std::path::Path;
 /// (the layout of `fixtures/demo/`); comments carry `pageId`/`blogPostId`
 /// and replies `parentCommentId`; issues carry every comment in
 /// `fields.comment.comments` (the server trims that to 20 in searches).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SiteData {
     pub name: String,
     pub cloud_id: String,

@@ -39,6 +39,9 @@ pub(crate) fn route(sh: &Shared, req: &Req) -> (String, Reply) {
         .trim_end_matches('/')
         .split('/')
         .collect();
+    if segs.get(1) == Some(&"servicedeskapi") {
+        return super::jsm::route(sh, req, &segs);
+    }
     let (template, reply): (&str, R) = match segs.as_slice() {
         ["rest", "api", "3", "project", "search"] if get => {
             ("project/search", project_search(sh, req))

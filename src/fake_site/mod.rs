@@ -22,6 +22,9 @@
 //!   `body-format`, objects carry `"body": {}` as the real API does.
 //! - Jira `maxResults`: project search default and cap 50; `search/jql`
 //!   default 50, cap 100; `issue/{key}/comment` default and cap 100.
+//! - JSM: `GET /rest/servicedeskapi/servicedesk` and
+//!   `GET /rest/servicedeskapi/request/{key}/comment` (`public`, `internal`,
+//!   `start`, `limit` ≤ 50); comment bodies are plain text from the ADF.
 //! - JQL understood: `project = KEY`, `project = "KEY"`, `project in (A, B)`,
 //!   `updated|created >=|>|<=|< "yyyy-MM-dd[ HH:mm]"` joined by `AND`, and
 //!   `ORDER BY id|key|created|updated [ASC|DESC]`. Anything else is a 400.
@@ -35,6 +38,7 @@ mod confluence;
 mod data;
 mod generate;
 mod jira;
+mod jsm;
 mod limits;
 mod util;
 
