@@ -327,6 +327,7 @@ mod tests {
                 text: text.into(),
             }],
             warnings: Vec::new(),
+            comment_public: Default::default(),
         })
     }
 

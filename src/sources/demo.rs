@@ -3,9 +3,9 @@
 //!
 //! The files are embedded in the binary so `scan --demo` works from anywhere.
 
-use crate::model::{Container, ContainerKind, Document, Field, Item, ItemKind, Origin, Product};
+use crate::model::{Container, ItemKind, Product};
+use crate::sources::atlassian::convert::{self, s};
 use crate::sources::{ItemUnit, SourceData};
-use crate::text::{adf_value_to_text, storage_to_text, Extracted};
 use anyhow::{anyhow, Context};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -69,14 +69,6 @@ fn parse(name: &str) -> anyhow::Result<Value> {
     serde_json::from_str(src).with_context(|| format!("fixtures/demo/{name}"))
 }
 
-fn s(v: &Value, key: &str) -> String {
-    match v.get(key) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        _ => String::new(),
-    }
-}
-
 fn array<'a>(v: &'a Value, name: &str) -> anyhow::Result<&'a Vec<Value>> {
     v.as_array()
         .ok_or_else(|| anyhow!("fixtures/demo/{name}: expected a JSON array"))
@@ -101,19 +93,7 @@ pub fn collect() -> anyhow::Result<SourceData> {
     let spaces = parse("confluence/spaces.json")?;
     let mut space_key: HashMap<String, String> = HashMap::new();
     for sp in array(&spaces, "confluence/spaces.json")? {
-        let c = Container {
-            product: Product::Confluence,
-            kind: ContainerKind::Space,
-            id: s(sp, "id"),
-            key: s(sp, "key"),
-            name: s(sp, "name"),
-            url: format!(
-                "{base}/wiki{}",
-                sp.pointer("/_links/webui")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-            ),
-        };
+        let c = convert::space_container(&base, sp);
         space_key.insert(c.id.clone(), c.key.clone());
         push_container(&mut data, c);
     }
@@ -128,27 +108,10 @@ pub fn collect() -> anyhow::Result<SourceData> {
             if hidden.contains(&id) {
                 continue;
             }
-            let Some(key) = space_key.get(&s(p, "spaceId")).cloned() else {
+            let Some(key) = space_key.get(&s(p, "spaceId")) else {
                 continue;
             };
-            let url = format!(
-                "{base}/wiki{}",
-                p.pointer("/_links/webui")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-            );
-            let body = p
-                .pointer("/body/storage/value")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            let mut unit = new_unit(&key, &id, kind, &s(p, "title"), &url);
-            unit.item.version = p.pointer("/version/number").and_then(Value::as_u64);
-            unit.item.updated = p
-                .pointer("/version/createdAt")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            add_doc(&mut unit, Field::Body, None, storage_to_text(body));
-            units.insert(id, unit);
+            units.insert(id, convert::confluence_unit(&base, key, kind, p));
         }
     }
     for name in [
@@ -157,24 +120,11 @@ pub fn collect() -> anyhow::Result<SourceData> {
     ] {
         let v = parse(name)?;
         for c in array(&v, name)? {
-            let owner = [s(c, "pageId"), s(c, "blogPostId")]
-                .into_iter()
-                .find(|x| !x.is_empty())
-                .unwrap_or_default();
             // Comments on pages the account cannot see are invisible too.
-            let Some(unit) = units.get_mut(&owner) else {
+            let Some(unit) = units.get_mut(&convert::comment_owner(c)) else {
                 continue;
             };
-            let body = c
-                .pointer("/body/storage/value")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            add_doc(
-                unit,
-                Field::Comment,
-                Some(s(c, "id")),
-                storage_to_text(body),
-            );
+            convert::add_confluence_comment(unit, c);
         }
     }
 
@@ -182,156 +132,26 @@ pub fn collect() -> anyhow::Result<SourceData> {
     let projects = parse("jira/projects.json")?;
     let mut project_product: HashMap<String, Product> = HashMap::new();
     for pr in array(&projects, "jira/projects.json")? {
-        let product = if s(pr, "projectTypeKey") == "service_desk" {
-            Product::Jsm
-        } else {
-            Product::Jira
-        };
-        let c = Container {
-            product,
-            kind: ContainerKind::Project,
-            id: s(pr, "id"),
-            key: s(pr, "key"),
-            name: s(pr, "name"),
-            url: format!("{base}/browse/{}", s(pr, "key")),
-        };
-        project_product.insert(c.key.clone(), product);
+        let c = convert::project_container(&base, pr);
+        project_product.insert(c.key.clone(), c.product);
         push_container(&mut data, c);
     }
     let fields = parse("jira/fields.json")?;
-    let text_fields: Vec<String> = array(&fields, "jira/fields.json")?
-        .iter()
-        .filter(|f| f.get("custom").and_then(Value::as_bool) == Some(true))
-        .filter(|f| {
-            let t = f
-                .pointer("/schema/custom")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            t.ends_with(":textarea") || t.ends_with(":textfield") || t.ends_with(":url")
-        })
-        .map(|f| s(f, "id"))
-        .collect();
+    let text_fields = convert::jira_text_fields(array(&fields, "jira/fields.json")?);
     let issues = parse("jira/issues.json")?;
     for is in array(&issues, "jira/issues.json")? {
-        let key = s(is, "key");
-        let f = is.get("fields").cloned().unwrap_or(Value::Null);
-        let project = f
-            .pointer("/project/key")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let Some(&product) = project_product.get(&project) else {
+        let Some(&product) = project_product.get(&convert::jira_project_key(is)) else {
             continue;
         };
-        let kind = if product == Product::Jsm {
-            ItemKind::Request
-        } else {
-            ItemKind::Issue
-        };
-        let mut unit = new_unit(
-            &project,
-            &key,
-            kind,
-            f.get("summary").and_then(Value::as_str).unwrap_or(""),
-            &format!("{base}/browse/{key}"),
-        );
-        unit.item.updated = f.get("updated").and_then(Value::as_str).map(str::to_string);
-        if let Some(d) = f.get("description").filter(|d| !d.is_null()) {
-            add_doc(&mut unit, Field::Body, None, adf_value_to_text(d));
-        }
-        for cf in &text_fields {
-            match f.get(cf) {
-                Some(Value::String(t)) => add_doc(
-                    &mut unit,
-                    Field::Body,
-                    None,
-                    Extracted {
-                        text: t.clone(),
-                        warnings: vec![],
-                    },
-                ),
-                Some(v @ Value::Object(_)) => {
-                    add_doc(&mut unit, Field::Body, None, adf_value_to_text(v))
-                }
-                _ => {}
-            }
-        }
-        if let Some(comments) = f.pointer("/comment/comments").and_then(Value::as_array) {
-            for c in comments {
-                let body = c.get("body").cloned().unwrap_or(Value::Null);
-                add_doc(
-                    &mut unit,
-                    Field::Comment,
-                    Some(s(c, "id")),
-                    adf_value_to_text(&body),
-                );
-            }
-        }
-        units.insert(format!("jira:{key}"), unit);
+        let unit = convert::jira_unit(&base, product, is, &text_fields);
+        units.insert(format!("jira:{}", unit.item.id), unit);
     }
     data.units = units.into_values().collect();
     Ok(data)
 }
 
 fn push_container(data: &mut SourceData, c: Container) {
-    data.container_documents.push(Document {
-        origin: Origin {
-            product: c.product,
-            container_key: c.key.clone(),
-            item_id: c.key.clone(),
-            item_url: c.url.clone(),
-            field: Field::ContainerName,
-            comment_id: None,
-        },
-        text: c.name.clone(),
-    });
+    data.container_documents
+        .push(convert::container_document(&c));
     data.containers.push(c);
-}
-
-fn new_unit(container: &str, id: &str, kind: ItemKind, title: &str, url: &str) -> ItemUnit {
-    let mut unit = ItemUnit {
-        item: Item {
-            container: container.to_string(),
-            id: id.to_string(),
-            kind,
-            title: title.to_string(),
-            url: url.to_string(),
-            version: None,
-            updated: None,
-        },
-        documents: Vec::new(),
-        warnings: Vec::new(),
-    };
-    add_doc(
-        &mut unit,
-        Field::Title,
-        None,
-        Extracted {
-            text: title.to_string(),
-            warnings: vec![],
-        },
-    );
-    unit
-}
-
-fn add_doc(unit: &mut ItemUnit, field: Field, comment_id: Option<String>, extracted: Extracted) {
-    let product = match unit.item.kind {
-        ItemKind::Page | ItemKind::BlogPost => Product::Confluence,
-        ItemKind::Request => Product::Jsm,
-        ItemKind::Issue => Product::Jira,
-        ItemKind::ConnectorRecord => Product::Connector,
-        ItemKind::File => Product::Files,
-    };
-    unit.warnings.extend(extracted.warnings);
-    unit.documents.push(Document {
-        origin: Origin {
-            product,
-            container_key: unit.item.container.clone(),
-            item_id: unit.item.id.clone(),
-            item_url: unit.item.url.clone(),
-            field,
-            comment_id,
-        },
-        text: extracted.text,
-    });
 }

@@ -119,6 +119,7 @@ pub fn collect(paths: &[std::path::PathBuf]) -> SourceData {
                         },
                         documents: vec![Document { origin, text }],
                         warnings,
+                        comment_public: Default::default(),
                     });
                 }
                 Err(reason) => data.failures.push(ItemFailure {

@@ -1,0 +1,324 @@
+//! Atlassian JSON objects → [`Container`]s, [`ItemUnit`]s and [`Document`]s.
+//!
+//! Shared by the offline demo (`sources::demo`) and the crawler, so that the
+//! same objects give identical units, documents and origins whichever way
+//! they were read. The functions take the JSON exactly as the REST APIs
+//! return it (Confluence v2 space/page/blog post/comment objects, Jira v3
+//! project/field/issue/comment objects).
+//!
+//! `base` is the site's web address (`https://acme.atlassian.net`), used only
+//! to build the URLs people click; it is never the API gateway.
+//!
+//! Not scanned (both sources alike): an inline comment's
+//! `properties.inlineOriginalSelection`. It is a copy of text of the page body,
+//! which is scanned as the page's own body document.
+
+use crate::model::{Container, ContainerKind, Document, Field, Item, ItemKind, Origin, Product};
+use crate::sources::ItemUnit;
+use crate::text::{adf_value_to_text, storage_to_text, Extracted};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A field of a JSON object as a string (numbers are written out; anything else is empty).
+pub fn s(v: &Value, key: &str) -> String {
+    match v.get(key) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn webui(base: &str, v: &Value) -> String {
+    format!(
+        "{base}/wiki{}",
+        v.pointer("/_links/webui")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    )
+}
+
+/// A Confluence v2 space object → its container.
+pub fn space_container(base: &str, sp: &Value) -> Container {
+    Container {
+        product: Product::Confluence,
+        kind: ContainerKind::Space,
+        id: s(sp, "id"),
+        key: s(sp, "key"),
+        name: s(sp, "name"),
+        url: webui(base, sp),
+    }
+}
+
+/// The product of a Jira project: service-desk projects are JSM.
+pub fn project_product(pr: &Value) -> Product {
+    if s(pr, "projectTypeKey") == "service_desk" {
+        Product::Jsm
+    } else {
+        Product::Jira
+    }
+}
+
+/// A Jira v3 project object → its container.
+pub fn project_container(base: &str, pr: &Value) -> Container {
+    Container {
+        product: project_product(pr),
+        kind: ContainerKind::Project,
+        id: s(pr, "id"),
+        key: s(pr, "key"),
+        name: s(pr, "name"),
+        url: format!("{base}/browse/{}", s(pr, "key")),
+    }
+}
+
+/// The document holding a container's name (metadata, contributed even when in-app data is off).
+pub fn container_document(c: &Container) -> Document {
+    Document {
+        origin: Origin {
+            product: c.product,
+            container_key: c.key.clone(),
+            item_id: c.key.clone(),
+            item_url: c.url.clone(),
+            field: Field::ContainerName,
+            comment_id: None,
+        },
+        text: c.name.clone(),
+    }
+}
+
+/// A Confluence v2 page or blog post object (with `body.storage`) → its unit
+/// (title and body documents; comments are added with [`add_confluence_comment`]).
+pub fn confluence_unit(base: &str, space_key: &str, kind: ItemKind, p: &Value) -> ItemUnit {
+    let id = s(p, "id");
+    let url = webui(base, p);
+    let body = p
+        .pointer("/body/storage/value")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let mut unit = new_unit(space_key, &id, kind, &s(p, "title"), &url);
+    unit.item.version = p.pointer("/version/number").and_then(Value::as_u64);
+    unit.item.updated = p
+        .pointer("/version/createdAt")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    add_doc(&mut unit, Field::Body, None, storage_to_text(body));
+    unit
+}
+
+/// The page or blog post a Confluence comment belongs to (empty when it names neither).
+pub fn comment_owner(c: &Value) -> String {
+    [s(c, "pageId"), s(c, "blogPostId")]
+        .into_iter()
+        .find(|x| !x.is_empty())
+        .unwrap_or_default()
+}
+
+/// Add one Confluence v2 footer or inline comment (with `body.storage`) to its item's unit.
+pub fn add_confluence_comment(unit: &mut ItemUnit, c: &Value) {
+    let body = c
+        .pointer("/body/storage/value")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    add_doc(
+        unit,
+        Field::Comment,
+        Some(s(c, "id")),
+        storage_to_text(body),
+    );
+}
+
+/// The ids of the custom fields worth scanning (text area, text field, URL),
+/// in the order `GET /rest/api/3/field` lists them.
+pub fn jira_text_fields(fields: &[Value]) -> Vec<String> {
+    fields
+        .iter()
+        .filter(|f| f.get("custom").and_then(Value::as_bool) == Some(true))
+        .filter(|f| {
+            let t = f
+                .pointer("/schema/custom")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            t.ends_with(":textarea") || t.ends_with(":textfield") || t.ends_with(":url")
+        })
+        .map(|f| s(f, "id"))
+        .collect()
+}
+
+/// A Jira v3 issue object (ADF bodies) → its unit: summary, description, the
+/// custom text fields, and the comments embedded in `fields.comment.comments`.
+pub fn jira_unit(base: &str, product: Product, is: &Value, text_fields: &[String]) -> ItemUnit {
+    let key = s(is, "key");
+    let null = Value::Null;
+    let f = is.get("fields").unwrap_or(&null);
+    let project = f
+        .pointer("/project/key")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let kind = if product == Product::Jsm {
+        ItemKind::Request
+    } else {
+        ItemKind::Issue
+    };
+    let mut unit = new_unit(
+        project,
+        &key,
+        kind,
+        f.get("summary").and_then(Value::as_str).unwrap_or(""),
+        &format!("{base}/browse/{key}"),
+    );
+    unit.item.updated = f.get("updated").and_then(Value::as_str).map(str::to_string);
+    if let Some(d) = f.get("description").filter(|d| !d.is_null()) {
+        add_doc(&mut unit, Field::Body, None, adf_value_to_text(d));
+    }
+    for cf in text_fields {
+        match f.get(cf) {
+            Some(Value::String(t)) => add_doc(
+                &mut unit,
+                Field::Body,
+                None,
+                Extracted {
+                    text: t.clone(),
+                    warnings: vec![],
+                },
+            ),
+            Some(v @ Value::Object(_)) => {
+                add_doc(&mut unit, Field::Body, None, adf_value_to_text(v))
+            }
+            _ => {}
+        }
+    }
+    for c in jira_embedded_comments(is) {
+        add_jira_comment(&mut unit, c);
+    }
+    unit
+}
+
+/// The comments a search result embeds in `fields.comment.comments`.
+pub fn jira_embedded_comments(is: &Value) -> &[Value] {
+    is.pointer("/fields/comment/comments")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+/// How many comments the issue has in all (`fields.comment.total`), when the result says.
+pub fn jira_comment_total(is: &Value) -> Option<u64> {
+    is.pointer("/fields/comment/total").and_then(Value::as_u64)
+}
+
+/// The project key of a Jira issue object.
+pub fn jira_project_key(is: &Value) -> String {
+    is.pointer("/fields/project/key")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Add one Jira v3 comment (ADF body) to its issue's unit, recording whether
+/// customers see it when the comment says (`jsdPublic`, JSM only).
+pub fn add_jira_comment(unit: &mut ItemUnit, c: &Value) {
+    let id = s(c, "id");
+    if let Some(public) = c.get("jsdPublic").and_then(Value::as_bool) {
+        unit.comment_public.insert(id.clone(), public);
+    }
+    let body = c.get("body").unwrap_or(&Value::Null);
+    add_doc(unit, Field::Comment, Some(id), adf_value_to_text(body));
+}
+
+/// A unit with its title document.
+pub fn new_unit(container: &str, id: &str, kind: ItemKind, title: &str, url: &str) -> ItemUnit {
+    let mut unit = ItemUnit {
+        item: Item {
+            container: container.to_string(),
+            id: id.to_string(),
+            kind,
+            title: title.to_string(),
+            url: url.to_string(),
+            version: None,
+            updated: None,
+        },
+        documents: Vec::new(),
+        warnings: Vec::new(),
+        comment_public: BTreeMap::new(),
+    };
+    add_doc(
+        &mut unit,
+        Field::Title,
+        None,
+        Extracted {
+            text: title.to_string(),
+            warnings: vec![],
+        },
+    );
+    unit
+}
+
+/// Add one document to a unit; the origin's product follows the item kind.
+pub fn add_doc(
+    unit: &mut ItemUnit,
+    field: Field,
+    comment_id: Option<String>,
+    extracted: Extracted,
+) {
+    let product = match unit.item.kind {
+        ItemKind::Page | ItemKind::BlogPost => Product::Confluence,
+        ItemKind::Request => Product::Jsm,
+        ItemKind::Issue => Product::Jira,
+        ItemKind::ConnectorRecord => Product::Connector,
+        ItemKind::File => Product::Files,
+    };
+    unit.warnings.extend(extracted.warnings);
+    unit.documents.push(Document {
+        origin: Origin {
+            product,
+            container_key: unit.item.container.clone(),
+            item_id: unit.item.id.clone(),
+            item_url: unit.item.url.clone(),
+            field,
+            comment_id,
+        },
+        text: extracted.text,
+    });
+}
+
+/// Numeric-aware id order ("9" before "10"), used to put comments in a stable order.
+pub fn id_order(a: &str, b: &str) -> std::cmp::Ordering {
+    (a.len(), a).cmp(&(b.len(), b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn jsm_comment_visibility_is_recorded() {
+        let is = json!({"key":"HELP-1","fields":{"summary":"s","project":{"key":"HELP"},
+            "comment":{"total":2,"comments":[
+              {"id":"1","jsdPublic":true,"body":{"type":"doc","version":1,"content":[]}},
+              {"id":"2","jsdPublic":false,"body":{"type":"doc","version":1,"content":[]}}]}}});
+        let u = jira_unit("https://x", Product::Jsm, &is, &[]);
+        assert_eq!(u.item.kind, ItemKind::Request);
+        assert_eq!(u.comment_public.get("1"), Some(&true));
+        assert_eq!(u.comment_public.get("2"), Some(&false));
+        assert_eq!(u.documents.len(), 3);
+        assert!(u.documents.iter().all(|d| d.origin.product == Product::Jsm));
+    }
+
+    #[test]
+    fn text_fields_by_schema_suffix() {
+        let f = vec![
+            json!({"id":"customfield_1","custom":true,"schema":{"custom":"x:textarea"}}),
+            json!({"id":"customfield_2","custom":true,"schema":{"custom":"x:select"}}),
+            json!({"id":"customfield_3","custom":true,"schema":{"custom":"x:url"}}),
+            json!({"id":"summary","custom":false,"schema":{"type":"string"}}),
+        ];
+        assert_eq!(jira_text_fields(&f), vec!["customfield_1", "customfield_3"]);
+    }
+
+    #[test]
+    fn id_order_is_numeric() {
+        let mut v = vec!["10", "9", "100", "11"];
+        v.sort_by(|a, b| id_order(a, b));
+        assert_eq!(v, vec!["9", "10", "11", "100"]);
+    }
+}

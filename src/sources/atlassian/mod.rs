@@ -1,0 +1,413 @@
+//! The Atlassian Cloud crawler (DESIGN §6): Confluence v2 spaces → pages and
+//! blog posts → footer/inline comments and all their replies; Jira v3 projects
+//! → issues (enhanced JQL search) → comments; JSM as the service-desk projects
+//! of Jira.
+//!
+//! [`crawl`] streams [`CrawlEvent`]s into a bounded channel as it goes, so the
+//! consumer (detection) overlaps with the crawl and memory stays flat, and
+//! returns a [`CrawlReport`] (requests, retries, preflight, warnings) at the end.
+//!
+//! Request strategy (what a crawl of a site costs; `P(n)` = pages of a listing
+//! of `n` objects at the given page size, at least 1):
+//! - preflight: Confluence `user/current?expand=operations` (1), Jira `myself`
+//!   (1) and `mypermissions` (1); `_edge/tenant_info` (1) with the gateway;
+//! - Confluence: `P₂₅₀(spaces)`; per space `P₂₅₀(pages) + P₂₅₀(blog posts)`;
+//!   the site-wide `P₂₅₀(root footer comments) + P₂₅₀(root inline comments)`;
+//!   per comment (root or reply) `P₂₅₀(its children)`, because only asking
+//!   tells whether a comment has replies;
+//! - Jira: `P₅₀(projects)` + 1 (`/field`); per project `P₁₀₀(issues)`; per
+//!   issue whose `comment.total` exceeds the comments the search embedded,
+//!   `P₁₀₀(total − embedded)` more.
+//!
+//! Coverage: an item is reported by a [`CrawlEvent::Unit`] (scanned) or a
+//! [`CrawlEvent::Failure`] (could not be read). A container whose listing
+//! failed partway, or one of whose items lost some comments, gets a
+//! [`CrawlEvent::ContainerStatus`] saying `partial` or `failed` with the
+//! reason; a container without one was read completely. A product whose
+//! container listing failed gets a [`CrawlEvent::ProductStatus`].
+
+pub mod client;
+mod confluence;
+pub mod convert;
+mod jira;
+pub mod preflight;
+
+pub use client::{Auth, ClientConfig, RequestError, RequestStats, TOKEN_HELP_URL};
+pub use preflight::{Preflight, ProductAccess};
+
+use crate::model::{Container, CoverageStatus, Document, Product};
+use crate::sources::{ItemFailure, ItemUnit};
+use client::{check_scheme, Client};
+use serde_json::Value;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+
+/// What to crawl and how.
+#[derive(Debug, Clone)]
+pub struct CrawlConfig {
+    /// The site, `https://acme.atlassian.net` (`http://` only for loopback).
+    pub site: String,
+    pub auth: Auth,
+    /// Send API calls through the gateway at this root (normally
+    /// `https://api.atlassian.com`): `{root}/ex/{confluence|jira}/{cloudId}`.
+    /// Needed for scoped tokens and OAuth. `None` calls the site directly.
+    pub gateway: Option<String>,
+    /// The cloudId for the gateway; `None` reads it from `{site}/_edge/tenant_info`.
+    pub cloud_id: Option<String>,
+    /// The site address used in item URLs in the outputs; `None` = `site`.
+    pub web_base: Option<String>,
+    pub confluence: bool,
+    pub jira: bool,
+    /// Only these space keys (empty = all).
+    pub spaces: Vec<String>,
+    /// Space types to crawl.
+    pub space_types: Vec<String>,
+    /// Only these project keys (empty = all).
+    pub projects: Vec<String>,
+    pub client: ClientConfig,
+}
+
+impl CrawlConfig {
+    pub fn new(site: impl Into<String>, auth: Auth) -> CrawlConfig {
+        CrawlConfig {
+            site: site.into(),
+            auth,
+            gateway: None,
+            cloud_id: None,
+            web_base: None,
+            confluence: true,
+            jira: true,
+            spaces: Vec::new(),
+            space_types: ["global", "collaboration", "knowledge_base", "personal"]
+                .map(String::from)
+                .to_vec(),
+            projects: Vec::new(),
+            client: ClientConfig::default(),
+        }
+    }
+}
+
+/// What the crawl streams to its consumer.
+#[derive(Debug, Clone)]
+pub enum CrawlEvent {
+    /// A container seen for the first time, with the document of its name.
+    Container {
+        container: Container,
+        name_document: Document,
+    },
+    /// An item with all its documents (title, body, comments and replies).
+    Unit(ItemUnit),
+    /// An item that could not be read.
+    Failure(ItemFailure),
+    /// A container that was not read completely (never sent for a complete one).
+    ContainerStatus {
+        product: Product,
+        key: String,
+        status: CoverageStatus,
+        reason: String,
+    },
+    /// A product whose containers could not all be listed, or that was skipped.
+    ProductStatus {
+        product: Product,
+        status: CoverageStatus,
+        reason: String,
+    },
+}
+
+/// What a crawl did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct CrawlReport {
+    pub preflight: Preflight,
+    pub requests: RequestStats,
+    /// Things the user should know (not an administrator, product skipped...).
+    pub warnings: Vec<String>,
+    pub containers: u64,
+    pub units: u64,
+    pub failures: u64,
+    /// `ContainerStatus` events sent (containers not read completely).
+    pub incomplete_containers: u64,
+}
+
+/// Why a crawl could not run at all.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CrawlError {
+    #[error("{credential} was rejected (401). {help}")]
+    Unauthorized { credential: String, help: String },
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("the site could not be reached: {0}")]
+    Unreachable(String),
+    #[error("the consumer stopped listening")]
+    Cancelled,
+}
+
+/// Ends the whole crawl from inside a task.
+#[derive(Debug)]
+pub(crate) enum Fatal {
+    Unauthorized { endpoint: String },
+    Cancelled,
+}
+
+pub(crate) struct Ctx {
+    pub client: Client,
+    pub conf_base: String,
+    pub jira_base: String,
+    pub web_base: String,
+    pub config: CrawlConfig,
+    tx: mpsc::Sender<CrawlEvent>,
+    warnings: Mutex<Vec<String>>,
+    containers: AtomicU64,
+    units: AtomicU64,
+    failures: AtomicU64,
+    incomplete: AtomicU64,
+}
+
+impl Ctx {
+    pub async fn emit(&self, ev: CrawlEvent) -> Result<(), Fatal> {
+        let counter = match &ev {
+            CrawlEvent::Container { .. } => &self.containers,
+            CrawlEvent::Unit(_) => &self.units,
+            CrawlEvent::Failure(_) => &self.failures,
+            CrawlEvent::ContainerStatus { .. } => &self.incomplete,
+            CrawlEvent::ProductStatus { .. } => &self.incomplete,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        self.tx.send(ev).await.map_err(|_| Fatal::Cancelled)
+    }
+
+    pub async fn container(&self, c: Container) -> Result<(), Fatal> {
+        let name_document = convert::container_document(&c);
+        self.emit(CrawlEvent::Container {
+            container: c,
+            name_document,
+        })
+        .await
+    }
+
+    pub async fn container_status(
+        &self,
+        product: Product,
+        key: &str,
+        status: CoverageStatus,
+        reason: String,
+    ) -> Result<(), Fatal> {
+        self.emit(CrawlEvent::ContainerStatus {
+            product,
+            key: key.to_string(),
+            status,
+            reason,
+        })
+        .await
+    }
+
+    pub fn warn(&self, w: String) {
+        if let Ok(mut v) = self.warnings.lock() {
+            v.push(w);
+        }
+    }
+
+    /// GET `{base}{path}?{query}` as JSON.
+    pub async fn get(
+        &self,
+        base: &str,
+        path: &str,
+        query: &str,
+        endpoint: &str,
+    ) -> Result<client::Answer, RequestError> {
+        let url = if query.is_empty() {
+            format!("{base}{path}")
+        } else {
+            format!("{base}{path}?{query}")
+        };
+        self.client.get(&url, endpoint).await
+    }
+}
+
+/// A request error that ends the crawl, or the reason to record.
+pub(crate) fn triage(e: RequestError) -> Result<String, Fatal> {
+    match e {
+        RequestError::Unauthorized { endpoint } => Err(Fatal::Unauthorized { endpoint }),
+        other => Ok(other.to_string()),
+    }
+}
+
+/// `k=v&k=v`, form-encoded.
+pub(crate) fn query(pairs: &[(&str, &str)]) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
+
+/// The `results`/`values`/... array of an answer (empty when absent).
+pub(crate) fn list<'a>(v: &'a Value, key: &str) -> &'a [Value] {
+    v.get(key)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+fn unauthorized(config: &CrawlConfig, base: &str, endpoint: &str) -> CrawlError {
+    let via = if config.gateway.is_some() {
+        "through the API gateway"
+    } else {
+        "against the site directly"
+    };
+    CrawlError::Unauthorized {
+        credential: format!("{} at {base} ({endpoint})", config.auth.describe()),
+        help: format!(
+            "Check the email and the token, and that the token has not expired. Create an API \
+             token at {TOKEN_HELP_URL}. The request went {via}: a scoped API token or an OAuth \
+             token must go through the gateway (--gateway); a classic unscoped token works \
+             against the site directly."
+        ),
+    }
+}
+
+fn trim_base(s: &str) -> String {
+    s.trim_end_matches('/').to_string()
+}
+
+/// Crawl the site, streaming events into `tx`.
+pub async fn crawl(
+    config: CrawlConfig,
+    tx: mpsc::Sender<CrawlEvent>,
+) -> Result<CrawlReport, CrawlError> {
+    let site = trim_base(
+        check_scheme(&config.site)
+            .map_err(CrawlError::Config)?
+            .as_str(),
+    );
+    let client = Client::new(&config.auth, config.client.clone())
+        .map_err(|e| CrawlError::Config(e.to_string()))?;
+    let (conf_base, jira_base) = match &config.gateway {
+        None => (site.clone(), site.clone()),
+        Some(gw) => {
+            let gw = trim_base(check_scheme(gw).map_err(CrawlError::Config)?.as_str());
+            let cloud_id = match &config.cloud_id {
+                Some(id) => id.clone(),
+                None => preflight::cloud_id(&client, &site)
+                    .await
+                    .map_err(|e| match e {
+                        RequestError::Unauthorized { endpoint } => {
+                            unauthorized(&config, &site, &endpoint)
+                        }
+                        other => CrawlError::Unreachable(format!(
+                            "cannot read the cloudId from {site}/_edge/tenant_info: {other}"
+                        )),
+                    })?,
+            };
+            (
+                format!("{gw}/ex/confluence/{cloud_id}"),
+                format!("{gw}/ex/jira/{cloud_id}"),
+            )
+        }
+    };
+    let web_base = config
+        .web_base
+        .as_deref()
+        .map(trim_base)
+        .unwrap_or_else(|| site.clone());
+    let ctx = Arc::new(Ctx {
+        client,
+        conf_base,
+        jira_base,
+        web_base,
+        config: config.clone(),
+        tx,
+        warnings: Mutex::new(Vec::new()),
+        containers: AtomicU64::new(0),
+        units: AtomicU64::new(0),
+        failures: AtomicU64::new(0),
+        incomplete: AtomicU64::new(0),
+    });
+
+    let pre = preflight::run(&ctx)
+        .await
+        .map_err(|f| fatal_error(&ctx, f))?;
+    for w in pre.warnings() {
+        ctx.warn(w);
+    }
+
+    let conf = {
+        let ctx = ctx.clone();
+        async move {
+            if ctx.config.confluence {
+                confluence::crawl(ctx).await
+            } else {
+                Ok(())
+            }
+        }
+    };
+    let jira = {
+        let ctx = ctx.clone();
+        async move {
+            if ctx.config.jira {
+                jira::crawl(ctx).await
+            } else {
+                Ok(())
+            }
+        }
+    };
+    let (a, b) = tokio::join!(conf, jira);
+    a.and(b).map_err(|f| fatal_error(&ctx, f))?;
+
+    let warnings = ctx.warnings.lock().map(|w| w.clone()).unwrap_or_default();
+    Ok(CrawlReport {
+        preflight: pre,
+        requests: ctx.client.stats(),
+        warnings,
+        containers: ctx.containers.load(Ordering::Relaxed),
+        units: ctx.units.load(Ordering::Relaxed),
+        failures: ctx.failures.load(Ordering::Relaxed),
+        incomplete_containers: ctx.incomplete.load(Ordering::Relaxed),
+    })
+}
+
+fn fatal_error(ctx: &Ctx, f: Fatal) -> CrawlError {
+    match f {
+        Fatal::Cancelled => CrawlError::Cancelled,
+        Fatal::Unauthorized { endpoint } => {
+            let base = if endpoint.starts_with("jira") {
+                &ctx.jira_base
+            } else {
+                &ctx.conf_base
+            };
+            unauthorized(&ctx.config, base, &endpoint)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_is_form_encoded() {
+        assert_eq!(
+            query(&[
+                ("jql", "project = \"PAY\" ORDER BY id ASC"),
+                ("maxResults", "100")
+            ]),
+            "jql=project+%3D+%22PAY%22+ORDER+BY+id+ASC&maxResults=100"
+        );
+    }
+
+    #[test]
+    fn unauthorized_names_credential_not_token() {
+        let cfg = CrawlConfig::new(
+            "https://acme.atlassian.net",
+            Auth::Basic {
+                email: "me@acme.com".into(),
+                token: "TOPSECRET".into(),
+            },
+        );
+        let e = unauthorized(&cfg, "https://acme.atlassian.net", "jira.myself");
+        let msg = e.to_string();
+        assert!(msg.contains("me@acme.com"));
+        assert!(msg.contains(TOKEN_HELP_URL));
+        assert!(!msg.contains("TOPSECRET"));
+    }
+}

@@ -1,0 +1,487 @@
+//! The crawler against the fake site, over real HTTP on loopback.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use withhold::fake_site::{FakeSite, FakeSiteConfig, SiteData, SiteSummary};
+use withhold::model::{Container, CoverageStatus, Document, Field, Product};
+use withhold::sources::atlassian::{
+    crawl, Auth, CrawlConfig, CrawlError, CrawlEvent, CrawlReport, TOKEN_HELP_URL,
+};
+use withhold::sources::{demo, ItemUnit};
+
+const DEMO_WEB: &str = "https://acme-demo.atlassian.net";
+
+#[derive(Default, Debug)]
+struct Collected {
+    containers: Vec<Container>,
+    name_documents: Vec<Document>,
+    units: BTreeMap<String, ItemUnit>,
+    failures: Vec<String>,
+    container_status: BTreeMap<String, Vec<(CoverageStatus, String)>>,
+    product_status: Vec<(Product, CoverageStatus, String)>,
+}
+
+fn config(site: &FakeSite, fake: &FakeSiteConfig) -> CrawlConfig {
+    let mut c = CrawlConfig::new(
+        site.base_url(),
+        Auth::Basic {
+            email: fake.email.clone(),
+            token: fake.token.clone(),
+        },
+    );
+    c.web_base = Some(DEMO_WEB.to_string());
+    c.client.backoff_base = Duration::from_millis(20);
+    c.client.backoff_cap = Duration::from_secs(2);
+    c
+}
+
+async fn run(config: CrawlConfig) -> (Result<CrawlReport, CrawlError>, Collected) {
+    let (tx, mut rx) = mpsc::channel(16);
+    let consumer = tokio::spawn(async move {
+        let mut got = Collected::default();
+        while let Some(ev) = rx.recv().await {
+            match ev {
+                CrawlEvent::Container {
+                    container,
+                    name_document,
+                } => {
+                    got.containers.push(container);
+                    got.name_documents.push(name_document);
+                }
+                CrawlEvent::Unit(u) => {
+                    let key = format!("{}:{}", u.item.container, u.item.id);
+                    assert!(got.units.insert(key, u).is_none(), "an item sent twice");
+                }
+                CrawlEvent::Failure(f) => got.failures.push(f.item_id),
+                CrawlEvent::ContainerStatus {
+                    key,
+                    status,
+                    reason,
+                    ..
+                } => got
+                    .container_status
+                    .entry(key)
+                    .or_default()
+                    .push((status, reason)),
+                CrawlEvent::ProductStatus {
+                    product,
+                    status,
+                    reason,
+                } => got.product_status.push((product, status, reason)),
+            }
+        }
+        got
+    });
+    let report = crawl(config, tx).await;
+    let got = consumer.await.unwrap();
+    (report, got)
+}
+
+fn offline() -> BTreeMap<String, ItemUnit> {
+    demo::collect()
+        .unwrap()
+        .units
+        .into_iter()
+        .map(|u| (format!("{}:{}", u.item.container, u.item.id), u))
+        .collect()
+}
+
+/// Crawled units equal the offline demo's: same items, same documents (text
+/// and origin, in order), same comment visibility.
+fn assert_same_as_offline(got: &Collected) {
+    let want = offline();
+    let got_keys: BTreeSet<_> = got.units.keys().collect();
+    let want_keys: BTreeSet<_> = want.keys().collect();
+    assert_eq!(got_keys, want_keys);
+    for (k, w) in &want {
+        let g = &got.units[k];
+        assert_eq!(g.item, w.item, "{k}");
+        assert_eq!(g.documents, w.documents, "{k}");
+        assert_eq!(g.comment_public, w.comment_public, "{k}");
+    }
+    let data = demo::collect().unwrap();
+    let mut gc = got.containers.clone();
+    gc.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut wc = data.containers.clone();
+    wc.sort_by(|a, b| a.key.cmp(&b.key));
+    assert_eq!(gc, wc);
+    let mut gd = got.name_documents.clone();
+    gd.sort_by(|a, b| a.origin.container_key.cmp(&b.origin.container_key));
+    let mut wd = data.container_documents.clone();
+    wd.sort_by(|a, b| a.origin.container_key.cmp(&b.origin.container_key));
+    assert_eq!(gd, wd);
+}
+
+fn pages(n: usize, size: usize) -> u64 {
+    n.div_ceil(size).max(1) as u64
+}
+
+/// The fewest requests the crawler's strategy can make on a site (no
+/// retries): see the module docs of `sources::atlassian`.
+fn lower_bound(data: &SiteData, sum: &SiteSummary) -> u64 {
+    let preflight = 3; // Confluence user/current, Jira myself, mypermissions.
+    let mut conf = pages(sum.spaces, 250);
+    for sp in &data.spaces {
+        let id = sp
+            .get("id")
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string();
+        conf += pages(*sum.pages_per_space.get(&id).unwrap_or(&0), 250);
+        conf += pages(*sum.blogposts_per_space.get(&id).unwrap_or(&0), 250);
+    }
+    conf += pages(sum.footer_root_comments, 250) + pages(sum.inline_root_comments, 250);
+    // One children listing per comment, root or reply.
+    conf += (sum.footer_root_comments
+        + sum.footer_replies
+        + sum.inline_root_comments
+        + sum.inline_replies) as u64;
+    let mut jira = pages(sum.projects, 50) + 1;
+    for n in sum.issues_per_project.values() {
+        jira += pages(*n, 100);
+    }
+    // Projects without issues still cost one search.
+    jira += (sum.projects - sum.issues_per_project.len()) as u64;
+    for n in sum.comments_per_issue.values() {
+        if *n > 20 {
+            jira += pages(n - 20, 100);
+        }
+    }
+    preflight + conf + jira
+}
+
+fn all_comment_docs(got: &Collected) -> usize {
+    got.units
+        .values()
+        .flat_map(|u| &u.documents)
+        .filter(|d| d.origin.field == Field::Comment)
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawl_of_demo_site_equals_offline_demo() {
+    let data = Arc::new(SiteData::demo().unwrap());
+    let fake = FakeSiteConfig::default();
+    let site = FakeSite::start(data.clone(), fake.clone()).await.unwrap();
+    let (report, got) = run(config(&site, &fake)).await;
+    let report = report.unwrap();
+    let stats = site.stats();
+    site.shutdown().await;
+
+    assert_same_as_offline(&got);
+    let sum = data.summary();
+    for id in &sum.hidden_page_ids {
+        assert!(got.units.keys().all(|k| !k.ends_with(&format!(":{id}"))));
+    }
+    assert_eq!(
+        all_comment_docs(&got),
+        sum.footer_root_comments
+            + sum.footer_replies
+            + sum.inline_root_comments
+            + sum.inline_replies
+            + sum.issue_comments
+    );
+    assert!(got.failures.is_empty());
+    assert!(
+        got.container_status.is_empty(),
+        "{:?}",
+        got.container_status
+    );
+    assert!(got.product_status.is_empty());
+    assert_eq!(report.units as usize, got.units.len());
+
+    // Request count: within 5% of the strategy's lower bound.
+    let bound = lower_bound(&data, &sum);
+    assert_eq!(stats.total, report.requests.total);
+    assert!(
+        (stats.total as f64) <= 1.05 * bound as f64,
+        "{} requests, lower bound {bound}: {:?}",
+        stats.total,
+        stats.per_endpoint
+    );
+    assert!(stats.total >= bound, "the bound is wrong: {stats:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawl_of_generated_site_reaches_everything_within_request_bound() {
+    let data = Arc::new(SiteData::generate(1200, 7));
+    let fake = FakeSiteConfig::default();
+    let site = FakeSite::start(data.clone(), fake.clone()).await.unwrap();
+    let (report, got) = run(config(&site, &fake)).await;
+    report.unwrap();
+    let stats = site.stats();
+    site.shutdown().await;
+
+    let sum = data.summary();
+    assert_eq!(got.units.len(), sum.pages + sum.blogposts + sum.issues);
+    assert_eq!(
+        all_comment_docs(&got),
+        sum.footer_root_comments
+            + sum.footer_replies
+            + sum.inline_root_comments
+            + sum.inline_replies
+            + sum.issue_comments
+    );
+    assert!(
+        got.container_status.is_empty(),
+        "{:?}",
+        got.container_status
+    );
+    let bound = lower_bound(&data, &sum);
+    eprintln!(
+        "generated site: {} requests, lower bound {bound}; largest space listing {}, largest project {}, spaces {}",
+        stats.total,
+        sum.pages_per_space.values().max().unwrap_or(&0),
+        sum.issues_per_project.values().max().unwrap_or(&0),
+        sum.spaces
+    );
+    assert!(
+        (stats.total as f64) <= 1.05 * bound as f64 && stats.total >= bound,
+        "{} requests, lower bound {bound}: {:?}",
+        stats.total,
+        stats.per_endpoint
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawl_under_rate_limit_and_errors_completes_and_respects_retry_after() {
+    let data = Arc::new(SiteData::demo().unwrap());
+    let fake = FakeSiteConfig {
+        rate_limit_per_sec: Some(10.0),
+        burst: 10,
+        error_rate: 0.05,
+        seed: 42,
+        ..FakeSiteConfig::default()
+    };
+    let site = FakeSite::start(data.clone(), fake.clone()).await.unwrap();
+    let (report, got) = run(config(&site, &fake)).await;
+    let report = report.unwrap();
+    let stats = site.stats();
+    site.shutdown().await;
+
+    assert_same_as_offline(&got);
+    assert!(
+        got.container_status.is_empty(),
+        "{:?}",
+        got.container_status
+    );
+    assert_eq!(stats.retry_after_violations, 0, "{stats:?}");
+    assert!(stats.throttled > 0, "the limit was never hit: {stats:?}");
+    assert!(report.requests.retries > 0);
+    assert_eq!(stats.total, report.requests.total);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listings_that_keep_failing_never_end_complete() {
+    let data = Arc::new(SiteData::demo().unwrap());
+    let fake = FakeSiteConfig {
+        error_rate: 1.0,
+        ..FakeSiteConfig::default()
+    };
+    let site = FakeSite::start(data, fake.clone()).await.unwrap();
+    let mut cfg = config(&site, &fake);
+    cfg.client.max_retries = 1;
+    let (report, got) = run(cfg).await;
+    site.shutdown().await;
+
+    let report = report.unwrap();
+    assert!(got.units.is_empty());
+    // Nothing could be listed: both products say so.
+    for p in [Product::Confluence, Product::Jira] {
+        assert!(
+            got.product_status
+                .iter()
+                .any(|(q, s, _)| *q == p && *s == CoverageStatus::Failed),
+            "{:?}",
+            got.product_status
+        );
+    }
+    // Every container seen is marked incomplete.
+    for c in &got.containers {
+        assert!(got.container_status.contains_key(&c.key), "{}", c.key);
+    }
+    assert!(!report.warnings.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_token_is_unauthorized_naming_the_credential() {
+    let data = Arc::new(SiteData::demo().unwrap());
+    let fake = FakeSiteConfig::default();
+    let site = FakeSite::start(data, fake.clone()).await.unwrap();
+    let mut cfg = config(&site, &fake);
+    cfg.auth = Auth::Basic {
+        email: fake.email.clone(),
+        token: "wrong-token-value".into(),
+    };
+    let (report, got) = run(cfg).await;
+    let stats = site.stats();
+    site.shutdown().await;
+
+    match report {
+        Err(e @ CrawlError::Unauthorized { .. }) => {
+            let msg = e.to_string();
+            assert!(msg.contains(&fake.email), "{msg}");
+            assert!(msg.contains(TOKEN_HELP_URL), "{msg}");
+            assert!(!msg.contains("wrong-token-value"));
+        }
+        other => panic!("expected Unauthorized, got {other:?}"),
+    }
+    assert!(got.units.is_empty());
+    // 401 is never retried.
+    assert_eq!(stats.unauthorized, stats.total);
+    assert!(stats.total <= 3, "{stats:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawl_through_the_gateway() {
+    let data = Arc::new(SiteData::demo().unwrap());
+    let fake = FakeSiteConfig::default();
+    let site = FakeSite::start(data, fake.clone()).await.unwrap();
+    let mut cfg = config(&site, &fake);
+    cfg.gateway = Some(site.base_url());
+    let (report, got) = run(cfg).await;
+    let stats = site.stats();
+    site.shutdown().await;
+    report.unwrap();
+    assert_same_as_offline(&got);
+    assert_eq!(stats.endpoint("GET /_edge/tenant_info"), 1);
+}
+
+#[tokio::test]
+async fn plain_http_to_a_remote_host_is_refused() {
+    let cfg = CrawlConfig::new(
+        "http://acme.atlassian.net",
+        Auth::Bearer { token: "x".into() },
+    );
+    let (tx, _rx) = mpsc::channel(1);
+    assert!(matches!(crawl(cfg, tx).await, Err(CrawlError::Config(_))));
+}
+
+/// A proxy in front of the fake site that answers 500 to every request whose
+/// path and query contain one of `fail`, and forwards everything else.
+async fn failing_proxy(
+    upstream: String,
+    fail: &'static [&'static str],
+) -> (String, tokio::task::JoinHandle<()>) {
+    use axum::body::Body;
+    use axum::http::{Request, Response, StatusCode};
+    let client = reqwest::Client::new();
+    let app = axum::Router::new().fallback(move |req: Request<Body>| {
+        let client = client.clone();
+        let upstream = upstream.clone();
+        async move {
+            let pq = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default();
+            if fail.iter().any(|f| pq.contains(f)) {
+                return Response::builder()
+                    .status(StatusCode::INTERNAL_SERVER_ERROR)
+                    .body(Body::from("{}"))
+                    .unwrap();
+            }
+            let mut fwd = client.get(format!("{upstream}{pq}"));
+            if let Some(a) = req.headers().get("authorization") {
+                fwd = fwd.header("authorization", a.as_bytes());
+            }
+            let resp = fwd.send().await.unwrap();
+            let mut out = Response::builder().status(resp.status().as_u16());
+            for (k, v) in resp.headers() {
+                out = out.header(k.as_str(), v.as_bytes());
+            }
+            out.body(Body::from(resp.bytes().await.unwrap())).unwrap()
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handle = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (format!("http://{addr}"), handle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_failing_container_ends_incomplete_and_the_others_complete() {
+    let data = Arc::new(SiteData::demo().unwrap());
+    let fake = FakeSiteConfig::default();
+    let site = FakeSite::start(data, fake.clone()).await.unwrap();
+    // ENG's page listing and OPS's issue search fail every time.
+    let (proxy, handle) =
+        failing_proxy(site.base_url(), &["/spaces/98306/pages", "%22OPS%22"]).await;
+    let mut cfg = config(&site, &fake);
+    cfg.site = proxy;
+    cfg.client.max_retries = 1;
+    let (report, got) = run(cfg).await;
+    handle.abort();
+    site.shutdown().await;
+    report.unwrap();
+
+    let eng = got
+        .container_status
+        .get("ENG")
+        .expect("ENG must be incomplete");
+    assert!(eng
+        .iter()
+        .all(|(s, _)| *s == CoverageStatus::Partial || *s == CoverageStatus::Failed));
+    assert!(
+        eng.iter().any(|(_, r)| r.contains("page listing failed")),
+        "{eng:?}"
+    );
+    let ops = got
+        .container_status
+        .get("OPS")
+        .expect("OPS must be incomplete");
+    assert_eq!(ops[0].0, CoverageStatus::Failed, "{ops:?}");
+    assert_eq!(got.container_status.len(), 2, "{:?}", got.container_status);
+    // Everything outside ENG's pages still arrives, identical to offline.
+    let want = offline();
+    for (k, w) in &want {
+        if (w.item.container == "ENG" && w.item.kind == withhold::model::ItemKind::Page)
+            || w.item.container == "OPS"
+        {
+            assert!(!got.units.contains_key(k));
+        } else {
+            assert_eq!(got.units[k].documents, w.documents, "{k}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_replies_make_their_space_partial() {
+    let data = Arc::new(SiteData::demo().unwrap());
+    let fake = FakeSiteConfig::default();
+    let site = FakeSite::start(data, fake.clone()).await.unwrap();
+    // The replies below footer comment 1081415 (on ENG page 1081377).
+    let (proxy, handle) =
+        failing_proxy(site.base_url(), &["/footer-comments/1081415/children"]).await;
+    let mut cfg = config(&site, &fake);
+    cfg.site = proxy;
+    cfg.client.max_retries = 1;
+    let (report, got) = run(cfg).await;
+    handle.abort();
+    site.shutdown().await;
+    report.unwrap();
+
+    let eng = got
+        .container_status
+        .get("ENG")
+        .expect("ENG must be partial");
+    assert!(
+        eng.iter()
+            .any(|(s, r)| *s == CoverageStatus::Partial && r.contains("1081377")),
+        "{eng:?}"
+    );
+    assert_eq!(got.container_status.len(), 1);
+    // The page still arrives, without the unreadable reply.
+    let page = &got.units["ENG:1081377"];
+    let ids: Vec<_> = page
+        .documents
+        .iter()
+        .filter_map(|d| d.origin.comment_id.as_deref())
+        .collect();
+    assert!(ids.contains(&"1081415"));
+    assert!(!ids.contains(&"1081425"));
+}
