@@ -213,6 +213,7 @@ pub fn run(
                 c.coverage
                     .record_failure(format!("{}: {}", failure.item_id, failure.reason));
             }
+            SourceEvent::Warning(w) => tally.totals.warnings.push(w),
             SourceEvent::ContainerIncomplete { key, reason } => {
                 let c = tally.container(&key, Product::Files);
                 if c.coverage.status == CoverageStatus::Complete {
@@ -254,6 +255,7 @@ pub fn run(
         revealed: req.revealed,
         totals,
         containers,
+        crawl: None,
     };
     write_summary(&summary_path, &summary)?;
     Ok(ScanOutcome {
@@ -263,7 +265,8 @@ pub fn run(
     })
 }
 
-fn write_summary(path: &Path, summary: &Summary) -> anyhow::Result<()> {
+/// Write `summary.json` (again, when a crawl report arrives after the scan).
+pub fn write_summary(path: &Path, summary: &Summary) -> anyhow::Result<()> {
     let mut f = create_private(path).with_context(|| format!("creating {}", path.display()))?;
     let json = summary.to_json().context("serialising summary.json")?;
     f.write_all(json.as_bytes())

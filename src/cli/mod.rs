@@ -1,8 +1,9 @@
 //! The command line: argument definitions and one module per subcommand.
 //!
-//! Exit codes (DESIGN §9): 0 ok, 1 findings above `--fail-on`, 2 usage or
-//! configuration error, 3 partial scan.
+//! Exit codes (DESIGN §9): 0 ok, 1 findings above `--fail-on` (issue 4), 2
+//! usage, configuration or authentication error, 3 partial scan.
 
+mod crawl;
 pub mod rules;
 pub mod scan;
 
@@ -23,7 +24,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan a source and write findings.jsonl and summary.json.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List, check, explain and export the detection rules.
     Rules {
         #[command(subcommand)]
@@ -39,13 +40,19 @@ pub struct DetectArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["demo", "path", "site"])))]
 pub struct ScanArgs {
-    /// Scan the bundled demo site.
-    #[arg(long, conflicts_with = "path")]
+    /// Crawl the bundled demo site, served on loopback by the fake Atlassian site.
+    #[arg(long)]
     pub demo: bool,
+    /// With --demo: read the demo's files directly instead of crawling them.
+    #[arg(long, requires = "demo")]
+    pub offline: bool,
     /// Scan files: plain text, HTML / Confluence storage XHTML, ADF JSON.
-    #[arg(long, value_name = "PATH", num_args = 1.., required_unless_present = "demo")]
+    #[arg(long, value_name = "PATH", num_args = 1..)]
     pub path: Vec<PathBuf>,
+    #[command(flatten)]
+    pub site: SiteArgs,
     /// Output directory.
     #[arg(long, value_name = "DIR", default_value = "withhold-out")]
     pub out: PathBuf,
@@ -72,6 +79,39 @@ pub struct ScanArgs {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Where and how to crawl an Atlassian Cloud site.
+#[derive(Debug, Args)]
+pub struct SiteArgs {
+    /// The site to crawl, e.g. https://acme.atlassian.net (http:// only for loopback).
+    #[arg(long, value_name = "URL")]
+    pub site: Option<String>,
+    /// The account's email address (API-token authentication).
+    #[arg(long, value_name = "ADDRESS", env = "ATLASSIAN_EMAIL")]
+    pub email: Option<String>,
+    /// File holding the API token (default: the ATLASSIAN_API_TOKEN environment variable).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// File holding an OAuth 2.0 access token (implies the gateway).
+    #[arg(long, value_name = "FILE", conflicts_with = "token_file")]
+    pub bearer_token_file: Option<PathBuf>,
+    /// Call the APIs through the gateway, {URL}/ex/{product}/{cloudId} (scoped tokens,
+    /// OAuth); URL defaults to https://api.atlassian.com.
+    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "https://api.atlassian.com")]
+    pub gateway: Option<String>,
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub concurrency: usize,
+    /// Only these Confluence space keys (comma-separated).
+    #[arg(long, value_name = "KEYS", value_delimiter = ',')]
+    pub spaces: Vec<String>,
+    /// Confluence space types (default: global, collaboration, knowledge_base, personal).
+    #[arg(long, value_name = "TYPES", value_delimiter = ',')]
+    pub space_type: Vec<String>,
+    /// Only these Jira project keys (comma-separated).
+    #[arg(long, value_name = "KEYS", value_delimiter = ',')]
+    pub projects: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,6 +148,9 @@ pub enum RulesCommand {
 pub enum CliError {
     #[error("{0}")]
     Config(String),
+    /// A credential was refused: no retries, exit code 2.
+    #[error("{0}")]
+    Auth(String),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -115,7 +158,7 @@ pub enum CliError {
 impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
-            CliError::Config(_) => 2,
+            CliError::Config(_) | CliError::Auth(_) => 2,
             CliError::Other(_) => 2,
         }
     }
@@ -124,7 +167,7 @@ impl CliError {
 /// Run a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> Result<i32, CliError> {
     match cli.command {
-        Command::Scan(args) => scan::run(args),
+        Command::Scan(args) => scan::run(*args),
         Command::Rules { command } => rules::run(command),
     }
 }

@@ -1,16 +1,20 @@
 //! `withhold scan`: build the engine, read the source, run the pipeline, report.
 
+use crate::cli::crawl::{crawl_and_scan, site_config, Target};
 use crate::cli::{CliError, ScanArgs};
 use crate::detect::allow::AllowList;
 use crate::detect::dictionary::ClientDictionary;
 use crate::detect::engine::{Engine, EngineOptions};
 use crate::detect::fingerprint::{default_key_path, Fingerprinter};
 use crate::detect::rules::RuleSet;
+use crate::fake_site::{FakeSiteConfig, SiteData};
 use crate::model::CoverageStatus;
+use crate::progress::{Progress, ProgressMode};
 use crate::report::summary::SourceInfo;
 use crate::scan::{run as run_scan, ScanRequest};
 use crate::sources;
 use std::io::Write;
+use std::sync::Arc;
 
 pub fn run(args: ScanArgs) -> Result<i32, CliError> {
     let rule_set = RuleSet::load(args.detect.rules.as_deref())
@@ -54,14 +58,44 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
         },
     )?;
 
-    let (data, source) = if args.demo {
-        (
-            sources::demo::collect()?,
-            SourceInfo {
-                kind: "demo".into(),
-                paths: vec!["fixtures/demo".into()],
-            },
-        )
+    let request = |source: SourceInfo| ScanRequest {
+        engine: &engine,
+        packs: rule_set.packs.clone(),
+        source,
+        out_dir: args.out.clone(),
+        threads: args.threads,
+        revealed: args.reveal,
+    };
+    let progress = Progress::start(ProgressMode::detect(args.quiet || args.json));
+    let mut crawl_report = None;
+    let outcome = if args.demo && args.offline {
+        let source = SourceInfo {
+            kind: "demo-offline".into(),
+            paths: vec!["fixtures/demo".into()],
+        };
+        run_scan(request(source), sources::demo::collect()?.into_events())?
+    } else if args.demo {
+        let source = SourceInfo {
+            kind: "demo".into(),
+            paths: vec!["fixtures/demo (crawled from the fake site on loopback)".into()],
+        };
+        let target = Target::Fake(Arc::new(SiteData::demo()?), FakeSiteConfig::default());
+        let (outcome, report) = crawl_and_scan(target, request(source), progress.counters())?;
+        crawl_report = Some(report);
+        outcome
+    } else if let Some(site) = &args.site.site {
+        let config = site_config(&args.site, site)?;
+        let source = SourceInfo {
+            kind: "site".into(),
+            paths: vec![site.clone()],
+        };
+        let (outcome, report) = crawl_and_scan(
+            Target::Site(Box::new(config)),
+            request(source),
+            progress.counters(),
+        )?;
+        crawl_report = Some(report);
+        outcome
     } else {
         for p in &args.path {
             if !p.exists() {
@@ -71,25 +105,23 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
                 )));
             }
         }
-        (
-            sources::files::collect(&args.path),
-            SourceInfo {
-                kind: "path".into(),
-                paths: args.path.iter().map(|p| p.display().to_string()).collect(),
-            },
-        )
+        let source = SourceInfo {
+            kind: "path".into(),
+            paths: args.path.iter().map(|p| p.display().to_string()).collect(),
+        };
+        run_scan(
+            request(source),
+            sources::files::collect(&args.path).into_events(),
+        )?
     };
-    let outcome = run_scan(
-        ScanRequest {
-            engine: &engine,
-            packs: rule_set.packs.clone(),
-            source,
-            out_dir: args.out.clone(),
-            threads: args.threads,
-            revealed: args.reveal,
-        },
-        data.into_events(),
-    )?;
+    progress.finish();
+    if let Some(report) = &crawl_report {
+        if !args.quiet && !args.json {
+            for w in &report.warnings {
+                eprintln!("withhold: warning: {w}");
+            }
+        }
+    }
     let s = &outcome.summary;
     let mut out = std::io::stdout().lock();
     if args.json {

@@ -43,6 +43,22 @@ fn comment_kind(seg: &str) -> Option<CommentKind> {
 /// Route a Confluence request: (route template, reply).
 pub(crate) fn route(sh: &Shared, req: &Req) -> (String, Reply) {
     let m = req.method.as_str();
+    if req.path.trim_end_matches('/') == "/wiki/rest/api/user/current" && m == "GET" {
+        // v1: the only way to learn who the caller is and what it may administer.
+        let me = json!({
+            "type": "known",
+            "accountId": "557058:00000000-0000-4000-8000-00000000fa4e",
+            "accountType": "atlassian",
+            "email": sh.config.email,
+            "publicName": "Fake Site Admin",
+            "displayName": "Fake Site Admin",
+            "operations": [
+                {"operation": "administer", "targetType": "application"},
+                {"operation": "use", "targetType": "application"}
+            ]
+        });
+        return (format!("{m} /wiki/rest/api/user/current"), Reply::ok(me));
+    }
     let Some(rest) = req.path.strip_prefix("/wiki/api/v2/") else {
         return (format!("{m} /wiki/(unknown)"), not_found());
     };

@@ -49,6 +49,14 @@ pub(crate) fn route(sh: &Shared, req: &Req) -> (String, Reply) {
         ["rest", "api", "3", "project", key] if get => ("project/{key}", project(sh, key)),
         ["rest", "api", "3", "field"] if get => ("field", Ok(Reply::ok(json!(sh.data.fields)))),
         ["rest", "api", "3", "myself"] if get => ("myself", Ok(myself(sh))),
+        ["rest", "api", "3", "mypermissions"] if get => (
+            "mypermissions",
+            // The fake site's one account administers it.
+            Ok(Reply::ok(json!({"permissions": {"ADMINISTER": {
+                "id": "0", "key": "ADMINISTER", "name": "Administer Jira",
+                "type": "GLOBAL", "havePermission": true
+            }}}))),
+        ),
         ["rest", "api", "3", "search", "jql"] if get || post => ("search/jql", search(sh, req)),
         ["rest", "api", "3", "search", "approximate-count"] if post => {
             ("search/approximate-count", count(sh, req))

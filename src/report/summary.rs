@@ -18,6 +18,9 @@ pub struct Summary {
     pub revealed: bool,
     pub totals: Totals,
     pub containers: Vec<ContainerSummary>,
+    /// What the crawl did: preflight, requests, warnings (crawled sources only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crawl: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -48,6 +51,8 @@ pub struct Totals {
     /// What allow lists removed: reason → entity → count. Never hidden.
     pub suppressed: BTreeMap<String, BTreeMap<String, u64>>,
     pub extraction_warnings: u64,
+    /// Source-level problems: a product whose containers could not all be listed.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

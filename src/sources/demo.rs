@@ -74,11 +74,15 @@ fn array<'a>(v: &'a Value, name: &str) -> anyhow::Result<&'a Vec<Value>> {
         .ok_or_else(|| anyhow!("fixtures/demo/{name}: expected a JSON array"))
 }
 
+/// The address the demo site pretends to live at (its items' URLs).
+pub fn base_url() -> anyhow::Result<String> {
+    Ok(s(&parse("site.json")?, "baseUrl"))
+}
+
 /// Read the bundled demo site.
 pub fn collect() -> anyhow::Result<SourceData> {
     let mut data = SourceData::default();
-    let site = parse("site.json")?;
-    let base = s(&site, "baseUrl");
+    let base = base_url()?;
     let hidden: HashSet<String> =
         array(&parse("confluence/hidden.json")?, "confluence/hidden.json")?
             .iter()

@@ -55,6 +55,9 @@ pub enum SourceEvent {
     /// A container's listing could not be read to the end: it cannot be
     /// complete, whatever its items say.
     ContainerIncomplete { key: String, reason: String },
+    /// Something the reader of the report should know that concerns no one
+    /// container (a product whose containers could not all be listed).
+    Warning(String),
 }
 
 impl SourceData {

@@ -119,6 +119,8 @@ pub struct ClientConfig {
     pub near_limit_hold: Duration,
     /// Time limit of one request.
     pub request_timeout: Duration,
+    /// Live counters for the progress display (requests and retries per product).
+    pub progress: Option<std::sync::Arc<crate::progress::Counters>>,
 }
 
 impl Default for ClientConfig {
@@ -132,6 +134,7 @@ impl Default for ClientConfig {
             near_limit_pause: Duration::from_millis(50),
             near_limit_hold: Duration::from_secs(2),
             request_timeout: Duration::from_secs(60),
+            progress: None,
         }
     }
 }
@@ -214,6 +217,21 @@ impl Client {
     }
 
     fn count(&self, endpoint: &str, retry: bool, f: impl FnOnce(&mut RequestStats)) {
+        if let Some(progress) = &self.config.progress {
+            // Endpoint labels start with their product: `confluence.pages`, `jira.search`.
+            let product = if endpoint.starts_with("confluence") {
+                crate::model::Product::Confluence
+            } else if endpoint.starts_with("jsm") {
+                crate::model::Product::Jsm
+            } else {
+                crate::model::Product::Jira
+            };
+            let c = progress.product(product);
+            crate::progress::ProductCounters::add(&c.requests, 1);
+            if retry {
+                crate::progress::ProductCounters::add(&c.retries, 1);
+            }
+        }
         if let Ok(mut s) = self.stats.lock() {
             s.total += 1;
             *s.by_endpoint.entry(endpoint.to_string()).or_default() += 1;

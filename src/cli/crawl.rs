@@ -1,0 +1,175 @@
+//! Crawling into the scan pipeline: the crawler runs on a tokio runtime and
+//! streams events through a bounded channel; this thread feeds them to the
+//! pipeline as they come, so memory holds one batch however large the site.
+
+use crate::cli::{CliError, SiteArgs};
+use crate::fake_site::{FakeSite, FakeSiteConfig, SiteData};
+use crate::model::Product;
+use crate::progress::{Counters, ProductCounters};
+use crate::scan::{run as run_scan, write_summary, ScanOutcome, ScanRequest};
+use crate::sources::atlassian::{crawl, Auth, CrawlConfig, CrawlError, CrawlEvent, CrawlReport};
+use crate::sources::SourceEvent;
+use std::sync::Arc;
+
+/// Events in flight between the crawler and the pipeline.
+const CHANNEL_EVENTS: usize = 1024;
+
+const TOKEN_HELP: &str = "create an API token at https://id.atlassian.com/manage-profile/security/api-tokens and pass it in ATLASSIAN_API_TOKEN or --token-file";
+
+/// The crawl configuration from the command line; secrets come from files or
+/// the environment, never from arguments.
+pub fn site_config(args: &SiteArgs, site: &str) -> Result<CrawlConfig, CliError> {
+    let read_secret = |path: &std::path::Path| -> Result<String, CliError> {
+        let raw = std::fs::read_to_string(path).map_err(|e| {
+            CliError::Config(format!("{}: cannot read the token: {e}", path.display()))
+        })?;
+        let token = raw.trim().to_string();
+        if token.is_empty() {
+            return Err(CliError::Config(format!(
+                "{}: the token file is empty",
+                path.display()
+            )));
+        }
+        Ok(token)
+    };
+    let auth = if let Some(path) = &args.bearer_token_file {
+        Auth::Bearer {
+            token: read_secret(path)?,
+        }
+    } else {
+        let email = args.email.clone().ok_or_else(|| {
+            CliError::Config("--email (or ATLASSIAN_EMAIL) is required with an API token".into())
+        })?;
+        let token = match &args.token_file {
+            Some(path) => read_secret(path)?,
+            None => std::env::var("ATLASSIAN_API_TOKEN")
+                .ok()
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| CliError::Config(format!("no API token: {TOKEN_HELP}")))?,
+        };
+        Auth::Basic { email, token }
+    };
+    let mut config = CrawlConfig::new(site, auth);
+    config.gateway = args.gateway.clone().or_else(|| {
+        // OAuth tokens only work through the gateway.
+        args.bearer_token_file
+            .as_ref()
+            .map(|_| "https://api.atlassian.com".to_string())
+    });
+    config.spaces = args.spaces.clone();
+    if !args.space_type.is_empty() {
+        config.space_types = args.space_type.clone();
+    }
+    config.projects = args.projects.clone();
+    config.client.concurrency = args.concurrency.max(1);
+    Ok(config)
+}
+
+/// The demo site's own (fake) credentials.
+pub fn demo_auth() -> Auth {
+    let defaults = FakeSiteConfig::default();
+    Auth::Basic {
+        email: defaults.email,
+        token: defaults.token,
+    }
+}
+
+/// The demo: the fake site serves `fixtures/demo/` on loopback and the real
+/// crawler reads it, so the first command of the README exercises every part.
+pub fn demo_config(site: &FakeSite) -> Result<CrawlConfig, CliError> {
+    let mut config = CrawlConfig::new(site.base_url(), demo_auth());
+    // Item URLs name the demo's own address, as the offline reading does.
+    config.web_base = Some(crate::sources::demo::base_url()?);
+    Ok(config)
+}
+
+fn to_source_event(e: CrawlEvent, counters: &Counters) -> SourceEvent {
+    match e {
+        CrawlEvent::Container {
+            container,
+            name_document,
+        } => {
+            ProductCounters::add(&counters.product(container.product).containers_total, 1);
+            SourceEvent::Container {
+                container,
+                name: Some(name_document),
+            }
+        }
+        CrawlEvent::Unit(unit) => {
+            let product = unit
+                .documents
+                .first()
+                .map_or(Product::Jira, |d| d.origin.product);
+            ProductCounters::add(&counters.product(product).items, 1);
+            SourceEvent::Unit(unit)
+        }
+        CrawlEvent::Failure(f) => SourceEvent::Failure(f),
+        CrawlEvent::ContainerStatus { key, reason, .. } => {
+            SourceEvent::ContainerIncomplete { key, reason }
+        }
+        CrawlEvent::ProductStatus {
+            product, reason, ..
+        } => SourceEvent::Warning(format!(
+            "{}: not every container could be listed: {reason}",
+            product.as_str()
+        )),
+    }
+}
+
+/// What to crawl.
+pub enum Target {
+    /// A real (or any) site.
+    Site(Box<CrawlConfig>),
+    /// A fake site started on loopback first, serving this data (the demo).
+    Fake(Arc<SiteData>, FakeSiteConfig),
+}
+
+/// Crawl `target` and scan what arrives; the crawl report is added to
+/// `summary.json`.
+pub fn crawl_and_scan(
+    target: Target,
+    req: ScanRequest<'_>,
+    counters: Arc<Counters>,
+) -> Result<(ScanOutcome, CrawlReport), CliError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Other(anyhow::anyhow!("starting the crawler's runtime: {e}")))?;
+    let (fake_site, mut config) = match target {
+        Target::Fake(data, fake_config) => {
+            let site = runtime
+                .block_on(FakeSite::start(data, fake_config))
+                .map_err(|e| CliError::Other(anyhow::anyhow!("starting the demo site: {e}")))?;
+            let config = demo_config(&site)?;
+            (Some(site), config)
+        }
+        Target::Site(config) => (None, *config),
+    };
+    config.client.progress = Some(counters.clone());
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<CrawlEvent>(CHANNEL_EVENTS);
+    let crawler = runtime.spawn(crawl(config, tx));
+    let events = std::iter::from_fn(|| rx.blocking_recv()).map(|e| to_source_event(e, &counters));
+    let summary_path = req.out_dir.join("summary.json");
+    let scanned = run_scan(req, events);
+    let crawled = runtime
+        .block_on(crawler)
+        .map_err(|e| CliError::Other(anyhow::anyhow!("the crawler stopped: {e}")))?;
+    if let Some(site) = fake_site {
+        runtime.block_on(site.shutdown());
+    }
+    let mut outcome = scanned?;
+    let report = match crawled {
+        Ok(report) => report,
+        Err(CrawlError::Unauthorized { credential, help }) => {
+            return Err(CliError::Auth(format!(
+                "{credential} was rejected (401). {help}"
+            )))
+        }
+        Err(e) => return Err(CliError::Other(anyhow::anyhow!("{e}"))),
+    };
+    outcome.summary.crawl = serde_json::to_value(&report).ok();
+    write_summary(&summary_path, &outcome.summary)?;
+    Ok((outcome, report))
+}
