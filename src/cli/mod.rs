@@ -3,7 +3,7 @@
 //! Exit codes (DESIGN §9): 0 ok, 1 findings above `--fail-on` (issue 4), 2
 //! usage, configuration or authentication error, 3 partial scan.
 
-mod crawl;
+pub mod crawl;
 pub mod rules;
 pub mod scan;
 
