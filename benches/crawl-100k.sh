@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Crawl a generated 100,000-item fake site with the release binary and report
+# items/s, requests/s against the server's limit, and peak RSS.
+#   benches/crawl-100k.sh [ITEMS] [RATE_PER_SEC] [CONCURRENCY]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+items="${1:-100000}"
+rate="${2:-1000}"
+concurrency="${3:-16}"
+work="target/crawl-bench"
+rm -rf "$work" && mkdir -p "$work"
+cargo build --release -q --bin withhold --example fake_site_serve
+target/release/examples/fake_site_serve "$items" 1 "$rate" > "$work/serve.log" &
+server=$!
+trap 'kill -INT $server 2>/dev/null || true' EXIT
+until grep -q '^url=' "$work/serve.log"; do sleep 0.2; done
+url=$(sed -n 's/^url=//p' "$work/serve.log")
+email=$(sed -n 's/^email=//p' "$work/serve.log")
+echo fake-token > "$work/token"
+start=$(date +%s.%N)
+WITHHOLD_KEY_FILE="$work/key" /usr/bin/time -v target/release/withhold scan \
+  --site "$url" --email "$email" --token-file "$work/token" \
+  --concurrency "$concurrency" --out "$work/out" --quiet 2> "$work/time.log" || true
+end=$(date +%s.%N)
+kill -INT $server; wait $server || true
+trap - EXIT
+python3 - "$work" "$start" "$end" "$rate" <<'PY'
+import json, re, sys
+work, start, end, rate = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+s = json.load(open(f"{work}/out/summary.json"))
+t = s["totals"]; req = s["crawl"]["requests"]
+secs = end - start
+rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(f"{work}/time.log").read()).group(1))
+print(open(f"{work}/serve.log").read().strip())
+print(f"items scanned {t['items_scanned']} of {t['items_seen']} seen, {t['documents']} documents, {t['bytes']/1e6:.1f} MB, {t['findings']} findings")
+print(f"wall {secs:.1f} s: {t['items_scanned']/secs:.0f} items/s, {req['total']/secs:.0f} requests/s (server limit {rate:.0f}/s), "
+      f"{req['total']} requests = {1000*req['total']/max(1,t['items_scanned']):.1f} per 1,000 items, retries {req['retries']}, 429s {req['rate_limited']}")
+print(f"peak RSS {rss/1024:.0f} MiB")
+print("coverage:", sorted({c['status'] for c in s['containers']}))
+PY
