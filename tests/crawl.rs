@@ -152,12 +152,16 @@ fn lower_bound(data: &SiteData, sum: &SiteSummary) -> u64 {
     preflight + conf + jira
 }
 
+/// Distinct comments reached (an inline comment has a second document: its
+/// original selection).
 fn all_comment_docs(got: &Collected) -> usize {
     got.units
         .values()
         .flat_map(|u| &u.documents)
         .filter(|d| d.origin.field == Field::Comment)
-        .count()
+        .filter_map(|d| d.origin.comment_id.as_ref().map(|c| (&d.origin.item_id, c)))
+        .collect::<std::collections::HashSet<_>>()
+        .len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

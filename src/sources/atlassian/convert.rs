@@ -9,9 +9,9 @@
 //! `base` is the site's web address (`https://acme.atlassian.net`), used only
 //! to build the URLs people click; it is never the API gateway.
 //!
-//! Not scanned (both sources alike): an inline comment's
-//! `properties.inlineOriginalSelection`. It is a copy of text of the page body,
-//! which is scanned as the page's own body document.
+//! An inline comment's `properties.inlineOriginalSelection` is scanned as a
+//! second document of that comment: it is a stored copy of page text that
+//! stays with the comment when the page changes.
 
 use crate::model::{Container, ContainerKind, Document, Field, Item, ItemKind, Origin, Product};
 use crate::sources::ItemUnit;
@@ -118,12 +118,24 @@ pub fn add_confluence_comment(unit: &mut ItemUnit, c: &Value) {
         .pointer("/body/storage/value")
         .and_then(Value::as_str)
         .unwrap_or("");
+    let id = s(c, "id");
     add_doc(
         unit,
         Field::Comment,
-        Some(s(c, "id")),
+        Some(id.clone()),
         storage_to_text(body),
     );
+    let selection = c
+        .pointer("/properties/inlineOriginalSelection")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if !selection.trim().is_empty() {
+        let text = Extracted {
+            text: selection.to_string(),
+            warnings: Vec::new(),
+        };
+        add_doc(unit, Field::Comment, Some(id), text);
+    }
 }
 
 /// The ids of the custom fields worth scanning (text area, text field, URL),
@@ -320,5 +332,21 @@ mod tests {
         let mut v = vec!["10", "9", "100", "11"];
         v.sort_by(|a, b| id_order(a, b));
         assert_eq!(v, vec!["9", "10", "11", "100"]);
+    }
+
+    #[test]
+    fn an_inline_comments_original_selection_is_scanned_with_the_comment() {
+        let mut unit = new_unit("ENG", "1", ItemKind::Page, "t", "https://x/p/1");
+        let c = json!({"id":"77","pageId":"1",
+            "body":{"storage":{"representation":"storage","value":"<p>see this</p>"}},
+            "properties":{"inlineMarkerRef":"m","inlineOriginalSelection":"SSN 536-22-0811"}});
+        add_confluence_comment(&mut unit, &c);
+        let comments: Vec<&str> = unit
+            .documents
+            .iter()
+            .filter(|d| d.origin.comment_id.as_deref() == Some("77"))
+            .map(|d| d.text.as_str())
+            .collect();
+        assert_eq!(comments, ["see this", "SSN 536-22-0811"]);
     }
 }
