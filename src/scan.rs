@@ -121,7 +121,7 @@ impl Tally {
 fn scan_batch(
     req: &ScanRequest<'_>,
     pool: &rayon::ThreadPool,
-    batch: &mut Vec<ItemUnit>,
+    batch: &mut Vec<(ItemUnit, bool)>,
     tally: &mut Tally,
     writer: &mut BufWriter<File>,
 ) -> anyhow::Result<()> {
@@ -129,13 +129,13 @@ fn scan_batch(
         batch
             .par_iter()
             .with_min_len(4)
-            .map(|u| {
+            .map(|(u, _)| {
                 let docs: Vec<&Document> = u.documents.iter().collect();
                 req.engine.scan_batch(&docs)
             })
             .collect()
     });
-    for (unit, doc_scans) in batch.iter().zip(scans) {
+    for ((unit, is_item), doc_scans) in batch.iter().zip(scans) {
         let t = &mut tally.totals;
         t.documents += unit.documents.len() as u64;
         t.bytes += unit
@@ -149,8 +149,10 @@ fn scan_batch(
             .first()
             .map_or(Product::Files, |d| d.origin.product);
         let c = tally.container(&unit.item.container, product);
-        c.coverage.items_seen += 1;
-        c.coverage.items_scanned += 1;
+        if *is_item {
+            c.coverage.items_seen += 1;
+            c.coverage.items_scanned += 1;
+        }
         for scan in doc_scans {
             tally.absorb(scan, writer)?;
         }
@@ -186,7 +188,8 @@ pub fn run(
         containers: BTreeMap::new(),
         items_with_findings: HashSet::new(),
     };
-    let mut batch: Vec<ItemUnit> = Vec::with_capacity(BATCH_UNITS);
+    // (unit, whether it is an item of its own or more documents of one).
+    let mut batch: Vec<(ItemUnit, bool)> = Vec::with_capacity(BATCH_UNITS);
     for event in events {
         match event {
             SourceEvent::Container { container, name } => {
@@ -201,12 +204,8 @@ pub fn run(
                     tally.absorb(scan, &mut writer)?;
                 }
             }
-            SourceEvent::Unit(unit) => {
-                batch.push(unit);
-                if batch.len() >= BATCH_UNITS {
-                    scan_batch(&req, &pool, &mut batch, &mut tally, &mut writer)?;
-                }
-            }
+            SourceEvent::Unit(unit) => batch.push((unit, true)),
+            SourceEvent::Documents(unit) => batch.push((unit, false)),
             SourceEvent::Failure(failure) => {
                 let c = tally.container(&failure.container_key, Product::Files);
                 c.coverage.items_seen += 1;
@@ -221,6 +220,9 @@ pub fn run(
                 }
                 c.coverage.reasons.push(reason);
             }
+        }
+        if batch.len() >= BATCH_UNITS {
+            scan_batch(&req, &pool, &mut batch, &mut tally, &mut writer)?;
         }
     }
     scan_batch(&req, &pool, &mut batch, &mut tally, &mut writer)?;

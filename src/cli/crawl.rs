@@ -104,6 +104,7 @@ fn to_source_event(e: CrawlEvent, counters: &Counters) -> SourceEvent {
             ProductCounters::add(&counters.product(product).items, 1);
             SourceEvent::Unit(unit)
         }
+        CrawlEvent::Comments(fragment) => SourceEvent::Documents(fragment),
         CrawlEvent::Failure(f) => SourceEvent::Failure(f),
         CrawlEvent::ContainerStatus { key, reason, .. } => {
             SourceEvent::ContainerIncomplete { key, reason }

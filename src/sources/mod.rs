@@ -50,6 +50,9 @@ pub enum SourceEvent {
     },
     /// One item with all its documents.
     Unit(ItemUnit),
+    /// More documents of an item sent before (a comment streamed on its own):
+    /// scanned like any other, not counted as another item.
+    Documents(ItemUnit),
     /// One item that could not be read.
     Failure(ItemFailure),
     /// A container's listing could not be read to the end: it cannot be

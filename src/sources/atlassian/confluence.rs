@@ -1,22 +1,23 @@
 //! Confluence Cloud v2: spaces → pages and blog posts (bodies in storage
 //! format, 250 a page) → comments.
 //!
-//! Comments come from the two site-wide listings (`/footer-comments`,
-//! `/inline-comments`), then `/{kind}-comments/{id}/children` for every
-//! comment, recursively, since only asking tells whether a comment has
-//! replies. Comments are attached to the page or blog post they name; those
-//! on items the account never saw are dropped. Space listings run while the
-//! comments are collected; an item is sent once its comments are known.
+//! Pages and blog posts are sent as they are listed. Then the comments come
+//! from the two site-wide listings (`/footer-comments`, `/inline-comments`)
+//! and `/{kind}-comments/{id}/children` for every comment, recursively, since
+//! only asking tells whether a comment has replies; each is sent as soon as
+//! it is read, as more documents of the item it names (`CrawlEvent::Comments`).
+//! Nothing waits for anything else, so memory does not grow with the site
+//! beyond a small record per item. Comments on items the account never saw
+//! are dropped.
 
 use super::client::{join_next, RequestError};
-use super::convert::{self, id_order};
+use super::convert;
 use super::{query, triage, Ctx, Fatal};
 use crate::model::{Container, CoverageStatus, ItemKind, Product};
 use crate::sources::ItemUnit;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
-use tokio::sync::watch;
+use std::sync::{Arc, Mutex};
 use tokio::task::JoinSet;
 
 /// Cursor pagination: `Link: <…>; rel="next"` or `_links.next`, whose query
@@ -76,50 +77,62 @@ impl CommentKind {
     }
 }
 
-/// One finished children fetch: (owner, parent comment id, its replies).
+/// One finished children fetch: (owner page id, parent comment id, its replies).
 type ChildDone = (String, String, Result<Vec<Value>, RequestError>);
 type ChildSet = JoinSet<ChildDone>;
 
-/// Every comment the account can see, by the id of the page or blog post it belongs to.
-#[derive(Debug, Default)]
-struct Comments {
-    by_owner: HashMap<String, Vec<(CommentKind, Value)>>,
-    /// Replies that could not be read, by owner.
-    owner_errors: HashMap<String, Vec<String>>,
-    /// A site-wide listing failed: any item may lack comments.
-    global_errors: Vec<String>,
+/// A page or blog post the account can see: what its comments' documents need.
+/// Kept for every item (a few dozen bytes each) so that comments can be
+/// streamed as they are read instead of held until their pages are listed.
+#[derive(Debug, Clone)]
+struct Owner {
+    container: String,
+    kind: ItemKind,
+    url: String,
 }
 
-type Ready = watch::Receiver<Option<Arc<Comments>>>;
+type Owners = Arc<Mutex<HashMap<String, Owner>>>;
 
 pub(crate) async fn crawl(ctx: Arc<Ctx>) -> Result<(), Fatal> {
-    let (tx, rx) = watch::channel(None);
-    let comments = {
-        let ctx = ctx.clone();
-        async move {
-            let (f, i) = tokio::join!(
-                collect(ctx.clone(), CommentKind::Footer),
-                collect(ctx.clone(), CommentKind::Inline)
-            );
-            let (f, i) = (f?, i?);
-            let mut all = f;
-            for (owner, list) in i.by_owner {
-                all.by_owner.entry(owner).or_default().extend(list);
+    let owners: Owners = Arc::new(Mutex::new(HashMap::new()));
+    // Pages first, streamed as they are listed; then the comments, streamed
+    // as they are read, each sent as more documents of its page.
+    let containers = spaces(ctx.clone(), owners.clone()).await?;
+    if containers.is_empty() {
+        return Ok(());
+    }
+    let (f, i) = tokio::join!(
+        comments(ctx.clone(), CommentKind::Footer, owners.clone()),
+        comments(ctx.clone(), CommentKind::Inline, owners)
+    );
+    let mut problems = f?;
+    for (k, v) in i? {
+        problems.entry(k).or_default().extend(v);
+    }
+    for (key, reasons) in problems {
+        let targets: Vec<&String> = if key.is_empty() {
+            containers.iter().collect()
+        } else {
+            vec![&key]
+        };
+        for container in targets {
+            for reason in &reasons {
+                ctx.container_status(
+                    Product::Confluence,
+                    container,
+                    CoverageStatus::Partial,
+                    reason.clone(),
+                )
+                .await?;
             }
-            for (owner, errs) in i.owner_errors {
-                all.owner_errors.entry(owner).or_default().extend(errs);
-            }
-            all.global_errors.extend(i.global_errors);
-            // Nobody listening only means no space needed the comments.
-            let _ = tx.send(Some(Arc::new(all)));
-            Ok::<(), Fatal>(())
         }
-    };
-    let (a, b) = tokio::join!(comments, spaces(ctx, rx));
-    a.and(b)
+    }
+    Ok(())
 }
 
-async fn spaces(ctx: Arc<Ctx>, ready: Ready) -> Result<(), Fatal> {
+/// Every wanted space: its container, then its pages and blog posts. Returns
+/// the keys of the spaces listed.
+async fn spaces(ctx: Arc<Ctx>, owners: Owners) -> Result<Vec<String>, Fatal> {
     let mut q = vec![("limit", "250".to_string())];
     if !ctx.config.spaces.is_empty() {
         q.push(("keys", ctx.config.spaces.join(",")));
@@ -133,6 +146,7 @@ async fn spaces(ctx: Arc<Ctx>, ready: Ready) -> Result<(), Fatal> {
     );
     let mut set = JoinSet::new();
     let mut first = true;
+    let mut keys = Vec::new();
     loop {
         match pager.next_page(&ctx).await {
             Ok(Some(page)) => {
@@ -141,8 +155,9 @@ async fn spaces(ctx: Arc<Ctx>, ready: Ready) -> Result<(), Fatal> {
                         continue;
                     }
                     let c = convert::space_container(&ctx.web_base, &sp);
+                    keys.push(c.key.clone());
                     ctx.container(c.clone()).await?;
-                    set.spawn(space(ctx.clone(), c, ready.clone()));
+                    set.spawn(space(ctx.clone(), c, owners.clone()));
                 }
             }
             Ok(None) => break,
@@ -173,7 +188,7 @@ async fn spaces(ctx: Arc<Ctx>, ready: Ready) -> Result<(), Fatal> {
             Err(e) => ctx.warn(format!("a Confluence space task failed: {e}")),
         }
     }
-    Ok(())
+    Ok(keys)
 }
 
 fn wanted(ctx: &Ctx, sp: &Value) -> bool {
@@ -189,29 +204,24 @@ fn wanted(ctx: &Ctx, sp: &Value) -> bool {
 }
 
 /// Pages and blog posts of one space.
-async fn space(ctx: Arc<Ctx>, c: Container, ready: Ready) -> Result<(), Fatal> {
+async fn space(ctx: Arc<Ctx>, c: Container, owners: Owners) -> Result<(), Fatal> {
     let (p, b) = tokio::join!(
-        items(&ctx, &c, ItemKind::Page, ready.clone()),
-        items(&ctx, &c, ItemKind::BlogPost, ready)
+        items(&ctx, &c, ItemKind::Page, &owners),
+        items(&ctx, &c, ItemKind::BlogPost, &owners)
     );
     let (p, b) = (p?, b?);
     let seen = p.seen + b.seen;
-    let mut reasons: Vec<(CoverageStatus, String)> = Vec::new();
+    let mut said = HashSet::new();
     for err in p.listing_error.into_iter().chain(b.listing_error) {
+        if !said.insert(err.clone()) {
+            continue;
+        }
         let status = if seen == 0 {
             CoverageStatus::Failed
         } else {
             CoverageStatus::Partial
         };
-        reasons.push((status, err));
-    }
-    for r in p.comment_problems.into_iter().chain(b.comment_problems) {
-        reasons.push((CoverageStatus::Partial, r));
-    }
-    let mut said = HashSet::new();
-    reasons.retain(|(_, r)| said.insert(r.clone()));
-    for (status, reason) in reasons {
-        ctx.container_status(Product::Confluence, &c.key, status, reason)
+        ctx.container_status(Product::Confluence, &c.key, status, err)
             .await?;
     }
     Ok(())
@@ -221,14 +231,14 @@ async fn space(ctx: Arc<Ctx>, c: Container, ready: Ready) -> Result<(), Fatal> {
 struct Outcome {
     seen: u64,
     listing_error: Option<String>,
-    comment_problems: Vec<String>,
 }
 
+/// One space's pages (or blog posts), each sent as soon as it is listed.
 async fn items(
     ctx: &Ctx,
     c: &Container,
     kind: ItemKind,
-    mut ready: Ready,
+    owners: &Owners,
 ) -> Result<Outcome, Fatal> {
     let (path, endpoint, what) = match kind {
         ItemKind::BlogPost => (
@@ -249,22 +259,23 @@ async fn items(
         endpoint,
     );
     let mut out = Outcome::default();
-    let mut pending: Vec<ItemUnit> = Vec::new();
-    let mut used: Option<Arc<Comments>> = None;
     loop {
         match pager.next_page(ctx).await {
             Ok(Some(page)) => {
                 for p in page {
                     out.seen += 1;
                     let unit = convert::confluence_unit(&ctx.web_base, &c.key, kind, &p);
-                    let known = ready.borrow().clone();
-                    match known {
-                        Some(comments) => {
-                            send(ctx, unit, &comments, &mut out).await?;
-                            used = Some(comments);
-                        }
-                        None => pending.push(unit),
+                    if let Ok(mut o) = owners.lock() {
+                        o.insert(
+                            unit.item.id.clone(),
+                            Owner {
+                                container: c.key.clone(),
+                                kind,
+                                url: unit.item.url.clone(),
+                            },
+                        );
                     }
+                    ctx.emit(super::CrawlEvent::Unit(unit)).await?;
                 }
             }
             Ok(None) => break,
@@ -275,59 +286,27 @@ async fn items(
             }
         }
     }
-    if !pending.is_empty() {
-        let comments = match ready.wait_for(Option::is_some).await {
-            Ok(c) => c.clone(),
-            Err(_) => None,
-        };
-        let comments = match comments {
-            Some(c) => c,
-            None => {
-                out.comment_problems
-                    .push("comments could not be collected".to_string());
-                Arc::new(Comments::default())
-            }
-        };
-        for unit in pending {
-            send(ctx, unit, &comments, &mut out).await?;
-        }
-        used = Some(comments);
-    }
-    if let Some(c) = used {
-        out.comment_problems.extend(c.global_errors.iter().cloned());
-    }
     Ok(out)
 }
 
-/// Attach the item's comments (footer then inline, each in id order) and send it.
-async fn send(
-    ctx: &Ctx,
-    mut unit: ItemUnit,
-    comments: &Comments,
-    out: &mut Outcome,
-) -> Result<(), Fatal> {
-    if let Some(list) = comments.by_owner.get(&unit.item.id) {
-        let mut list: Vec<&(CommentKind, Value)> = list.iter().collect();
-        list.sort_by(|(ka, a), (kb, b)| {
-            (*ka == CommentKind::Inline)
-                .cmp(&(*kb == CommentKind::Inline))
-                .then_with(|| id_order(&convert::s(a, "id"), &convert::s(b, "id")))
-        });
-        for (_, c) in list {
-            convert::add_confluence_comment(&mut unit, c);
-        }
-    }
-    if let Some(errs) = comments.owner_errors.get(&unit.item.id) {
-        for e in errs {
-            out.comment_problems.push(format!(
-                "{} {}: {e}",
-                kind_name(unit.item.kind),
-                unit.item.id
-            ));
-        }
-    }
-    ctx.emit(super::CrawlEvent::Unit(unit)).await?;
-    Ok(())
+/// Send one comment as more documents of its page or blog post.
+async fn send_comment(ctx: &Ctx, owner_id: &str, owner: &Owner, c: &Value) -> Result<(), Fatal> {
+    let mut fragment = ItemUnit {
+        item: crate::model::Item {
+            container: owner.container.clone(),
+            id: owner_id.to_string(),
+            kind: owner.kind,
+            title: String::new(),
+            url: owner.url.clone(),
+            version: None,
+            updated: None,
+        },
+        documents: Vec::new(),
+        warnings: Vec::new(),
+        comment_public: Default::default(),
+    };
+    convert::add_confluence_comment(&mut fragment, c);
+    ctx.emit(super::CrawlEvent::Comments(fragment)).await
 }
 
 fn kind_name(k: ItemKind) -> &'static str {
@@ -337,9 +316,14 @@ fn kind_name(k: ItemKind) -> &'static str {
     }
 }
 
-/// One site-wide comment listing and every reply below its comments.
-async fn collect(ctx: Arc<Ctx>, kind: CommentKind) -> Result<Comments, Fatal> {
-    let mut out = Comments::default();
+/// Problems reading comments, by container key ("" = every container).
+type Problems = HashMap<String, Vec<String>>;
+
+/// One site-wide comment listing and every reply below its comments, each
+/// sent as soon as it is read. Comments on items the account cannot see
+/// (not listed) are dropped, and their replies not asked for.
+async fn comments(ctx: Arc<Ctx>, kind: CommentKind, owners: Owners) -> Result<Problems, Fatal> {
+    let mut problems = Problems::new();
     let path = format!("/wiki/api/v2/{}-comments", kind.name());
     let endpoint = match kind {
         CommentKind::Footer => "confluence.footer-comments",
@@ -353,37 +337,18 @@ async fn collect(ctx: Arc<Ctx>, kind: CommentKind) -> Result<Comments, Fatal> {
     );
     let mut seen: HashSet<String> = HashSet::new();
     let mut set: ChildSet = JoinSet::new();
-    let mut add = |c: Value, fallback_owner: &str, out: &mut Comments, set: &mut ChildSet| {
-        let id = convert::s(&c, "id");
-        if id.is_empty() || !seen.insert(id.clone()) {
-            return;
-        }
-        let mut owner = convert::comment_owner(&c);
-        if owner.is_empty() {
-            owner = fallback_owner.to_string();
-        }
-        out.by_owner
-            .entry(owner.clone())
-            .or_default()
-            .push((kind, c));
-        let ctx = ctx.clone();
-        set.spawn(async move {
-            let r = children(&ctx, kind, &id).await;
-            (owner, id, r)
-        });
-    };
     loop {
         match pager.next_page(&ctx).await {
             Ok(Some(page)) => {
                 for c in page {
-                    add(c, "", &mut out, &mut set);
+                    accept(&ctx, kind, &owners, &mut seen, &mut set, c, "").await?;
                 }
             }
             Ok(None) => break,
             Err(RequestError::NotFound { .. }) => break,
             Err(e) => {
                 let reason = triage(e)?;
-                out.global_errors.push(format!(
+                problems.entry(String::new()).or_default().push(format!(
                     "the site-wide {} comment listing failed: {reason}",
                     kind.name()
                 ));
@@ -391,36 +356,94 @@ async fn collect(ctx: Arc<Ctx>, kind: CommentKind) -> Result<Comments, Fatal> {
             }
         }
         while let Some(done) = set.try_join_next() {
-            handle(done, &mut out, &mut set, &mut add)?;
+            replies(
+                &ctx,
+                kind,
+                &owners,
+                &mut seen,
+                &mut set,
+                &mut problems,
+                done,
+            )
+            .await?;
         }
     }
     while let Some(done) = set.join_next().await {
-        handle(done, &mut out, &mut set, &mut add)?;
+        replies(
+            &ctx,
+            kind,
+            &owners,
+            &mut seen,
+            &mut set,
+            &mut problems,
+            done,
+        )
+        .await?;
     }
-    Ok(out)
+    Ok(problems)
 }
 
-fn handle(
-    done: Result<ChildDone, tokio::task::JoinError>,
-    out: &mut Comments,
+/// Send a comment once and ask for its replies.
+async fn accept(
+    ctx: &Arc<Ctx>,
+    kind: CommentKind,
+    owners: &Owners,
+    seen: &mut HashSet<String>,
     set: &mut ChildSet,
-    add: &mut impl FnMut(Value, &str, &mut Comments, &mut ChildSet),
+    c: Value,
+    fallback_owner: &str,
+) -> Result<(), Fatal> {
+    let id = convert::s(&c, "id");
+    if id.is_empty() || !seen.insert(id.clone()) {
+        return Ok(());
+    }
+    let mut owner_id = convert::comment_owner(&c);
+    if owner_id.is_empty() {
+        owner_id = fallback_owner.to_string();
+    }
+    let owner = owners.lock().ok().and_then(|o| o.get(&owner_id).cloned());
+    let Some(owner) = owner else {
+        return Ok(());
+    };
+    send_comment(ctx, &owner_id, &owner, &c).await?;
+    let ctx = ctx.clone();
+    set.spawn(async move {
+        let r = children(&ctx, kind, &id).await;
+        (owner_id, id, r)
+    });
+    Ok(())
+}
+
+async fn replies(
+    ctx: &Arc<Ctx>,
+    kind: CommentKind,
+    owners: &Owners,
+    seen: &mut HashSet<String>,
+    set: &mut ChildSet,
+    problems: &mut Problems,
+    done: Result<ChildDone, tokio::task::JoinError>,
 ) -> Result<(), Fatal> {
     match done {
-        Ok((owner, _, Ok(kids))) => {
+        Ok((owner_id, _, Ok(kids))) => {
             for k in kids {
-                add(k, &owner, out, set);
+                Box::pin(accept(ctx, kind, owners, seen, set, k, &owner_id)).await?;
             }
         }
         Ok((_, _, Err(RequestError::NotFound { .. }))) => {}
-        Ok((owner, parent, Err(e))) => {
+        Ok((owner_id, parent, Err(e))) => {
             let reason = triage(e)?;
-            out.owner_errors.entry(owner).or_default().push(format!(
-                "replies to comment {parent} could not be read: {reason}"
+            let owner = owners.lock().ok().and_then(|o| o.get(&owner_id).cloned());
+            let (container, what) = match owner {
+                Some(o) => (o.container, kind_name(o.kind)),
+                None => (String::new(), "page"),
+            };
+            problems.entry(container).or_default().push(format!(
+                "{what} {owner_id}: replies to comment {parent} could not be read: {reason}"
             ));
         }
-        Err(e) => out
-            .global_errors
+        Err(e) => problems
+            .entry(String::new())
+            .or_default()
             .push(format!("a comment task failed: {e}")),
     }
     Ok(())

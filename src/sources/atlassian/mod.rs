@@ -96,8 +96,11 @@ pub enum CrawlEvent {
         container: Container,
         name_document: Document,
     },
-    /// An item with all its documents (title, body, comments and replies).
+    /// An item with its own documents (title, body; Jira and JSM comments too).
     Unit(ItemUnit),
+    /// More documents of an item already sent: one Confluence comment or reply.
+    /// Streamed as read, so that nothing waits on anything else.
+    Comments(ItemUnit),
     /// An item that could not be read.
     Failure(ItemFailure),
     /// A container that was not read completely (never sent for a complete one).
@@ -159,6 +162,7 @@ pub(crate) struct Ctx {
     warnings: Mutex<Vec<String>>,
     containers: AtomicU64,
     units: AtomicU64,
+    comments: AtomicU64,
     failures: AtomicU64,
     incomplete: AtomicU64,
 }
@@ -168,6 +172,7 @@ impl Ctx {
         let counter = match &ev {
             CrawlEvent::Container { .. } => &self.containers,
             CrawlEvent::Unit(_) => &self.units,
+            CrawlEvent::Comments(_) => &self.comments,
             CrawlEvent::Failure(_) => &self.failures,
             CrawlEvent::ContainerStatus { .. } => &self.incomplete,
             CrawlEvent::ProductStatus { .. } => &self.incomplete,
@@ -320,6 +325,7 @@ pub async fn crawl(
         warnings: Mutex::new(Vec::new()),
         containers: AtomicU64::new(0),
         units: AtomicU64::new(0),
+        comments: AtomicU64::new(0),
         failures: AtomicU64::new(0),
         incomplete: AtomicU64::new(0),
     });
