@@ -1,4 +1,5 @@
-//! Progress for long scans: one line per product on a terminal (redrawn), a plain line
+//! Progress for long scans: one bar per product on a terminal (containers
+//! listed of those seen, with an ETA), a plain line
 //! every few seconds otherwise, nothing with `--quiet`.
 //!
 //! Counters are atomics the crawler and the pipeline bump from any thread; a
@@ -37,9 +38,11 @@ impl ProgressMode {
 /// The counts of one product.
 #[derive(Debug, Default)]
 pub struct ProductCounters {
-    /// Containers seen so far (the APIs do not say how many there are in
-    /// advance without extra requests, so there is no percentage or ETA).
+    /// Containers seen so far.
     pub containers_total: AtomicU64,
+    /// Containers whose own listing is over (Confluence comments come after,
+    /// from site-wide listings): the basis of the ETA.
+    pub containers_done: AtomicU64,
     pub items: AtomicU64,
     pub requests: AtomicU64,
     pub retries: AtomicU64,
@@ -79,8 +82,9 @@ fn describe(p: Product, c: &ProductCounters, elapsed: Duration) -> String {
     let requests = load(&c.requests);
     let rate = requests as f64 / elapsed.as_secs_f64().max(0.001);
     format!(
-        "{}: {} containers, {} items, {} requests ({:.1}/s), {} retries",
+        "{}: {}/{} containers, {} items, {} requests ({:.1}/s), {} retries",
         p.as_str(),
+        load(&c.containers_done),
         load(&c.containers_total),
         load(&c.items),
         requests,
@@ -144,12 +148,12 @@ fn spawn_bars(counters: Arc<Counters>, stop: Arc<AtomicBool>) -> JoinHandle<()> 
     std::thread::spawn(move || {
         let started = Instant::now();
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner());
+        let style = ProgressStyle::with_template("{bar:20} [{elapsed_precise}, ETA {eta}] {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
         let bars: Vec<(Product, ProgressBar)> = PRODUCTS
             .iter()
             .map(|&p| {
-                let bar = multi.add(ProgressBar::new_spinner());
+                let bar = multi.add(ProgressBar::new(0));
                 bar.set_style(style.clone());
                 (p, bar)
             })
@@ -161,8 +165,9 @@ fn spawn_bars(counters: Arc<Counters>, stop: Arc<AtomicBool>) -> JoinHandle<()> 
                 if !active(c) {
                     continue;
                 }
+                bar.set_length(c.containers_total.load(Ordering::Relaxed));
+                bar.set_position(c.containers_done.load(Ordering::Relaxed));
                 bar.set_message(describe(*p, c, started.elapsed()));
-                bar.tick();
             }
             if done {
                 for (_, bar) in &bars {
@@ -206,13 +211,14 @@ mod tests {
     fn descriptions_hold_counts_only() {
         let c = ProductCounters::default();
         ProductCounters::add(&c.containers_total, 4);
+        ProductCounters::add(&c.containers_done, 1);
         ProductCounters::add(&c.items, 250);
         ProductCounters::add(&c.requests, 20);
         ProductCounters::add(&c.retries, 2);
         let line = describe(Product::Jira, &c, Duration::from_secs(10));
         assert_eq!(
             line,
-            "jira: 4 containers, 250 items, 20 requests (2.0/s), 2 retries"
+            "jira: 1/4 containers, 250 items, 20 requests (2.0/s), 2 retries"
         );
     }
 

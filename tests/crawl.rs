@@ -13,6 +13,11 @@ use withhold::sources::{demo, ItemUnit};
 
 const DEMO_WEB: &str = "https://acme-demo.atlassian.net";
 
+/// One crawl at a time: the Retry-After check counts requests that arrive
+/// more than 100 ms into an announced window, and several crawls sharing two
+/// cores can delay a request already sent by that long.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[derive(Default, Debug)]
 struct Collected {
     containers: Vec<Container>,
@@ -181,6 +186,7 @@ fn all_comment_docs(got: &Collected) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crawl_of_demo_site_equals_offline_demo() {
+    let _serial = SERIAL.lock().await;
     let data = Arc::new(SiteData::demo().unwrap());
     let fake = FakeSiteConfig::default();
     let site = FakeSite::start(data.clone(), fake.clone()).await.unwrap();
@@ -225,6 +231,7 @@ async fn crawl_of_demo_site_equals_offline_demo() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crawl_of_generated_site_reaches_everything_within_request_bound() {
+    let _serial = SERIAL.lock().await;
     let data = Arc::new(SiteData::generate(1200, 7));
     let fake = FakeSiteConfig::default();
     let site = FakeSite::start(data.clone(), fake.clone()).await.unwrap();
@@ -266,6 +273,7 @@ async fn crawl_of_generated_site_reaches_everything_within_request_bound() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crawl_under_rate_limit_and_errors_completes_and_respects_retry_after() {
+    let _serial = SERIAL.lock().await;
     let data = Arc::new(SiteData::demo().unwrap());
     let fake = FakeSiteConfig {
         rate_limit_per_sec: Some(10.0),
@@ -294,6 +302,7 @@ async fn crawl_under_rate_limit_and_errors_completes_and_respects_retry_after() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listings_that_keep_failing_never_end_complete() {
+    let _serial = SERIAL.lock().await;
     let data = Arc::new(SiteData::demo().unwrap());
     let fake = FakeSiteConfig {
         error_rate: 1.0,
@@ -326,6 +335,7 @@ async fn listings_that_keep_failing_never_end_complete() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_token_is_unauthorized_naming_the_credential() {
+    let _serial = SERIAL.lock().await;
     let data = Arc::new(SiteData::demo().unwrap());
     let fake = FakeSiteConfig::default();
     let site = FakeSite::start(data, fake.clone()).await.unwrap();
@@ -355,6 +365,7 @@ async fn bad_token_is_unauthorized_naming_the_credential() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crawl_through_the_gateway() {
+    let _serial = SERIAL.lock().await;
     let data = Arc::new(SiteData::demo().unwrap());
     let fake = FakeSiteConfig::default();
     let site = FakeSite::start(data, fake.clone()).await.unwrap();
@@ -370,6 +381,7 @@ async fn crawl_through_the_gateway() {
 
 #[tokio::test]
 async fn plain_http_to_a_remote_host_is_refused() {
+    let _serial = SERIAL.lock().await;
     let cfg = CrawlConfig::new(
         "http://acme.atlassian.net",
         Auth::Bearer { token: "x".into() },
@@ -424,6 +436,7 @@ async fn failing_proxy(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_failing_container_ends_incomplete_and_the_others_complete() {
+    let _serial = SERIAL.lock().await;
     let data = Arc::new(SiteData::demo().unwrap());
     let fake = FakeSiteConfig::default();
     let site = FakeSite::start(data, fake.clone()).await.unwrap();
@@ -474,6 +487,7 @@ async fn one_failing_container_ends_incomplete_and_the_others_complete() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreadable_replies_make_their_space_partial() {
+    let _serial = SERIAL.lock().await;
     let data = Arc::new(SiteData::demo().unwrap());
     let fake = FakeSiteConfig::default();
     let site = FakeSite::start(data, fake.clone()).await.unwrap();

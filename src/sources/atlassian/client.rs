@@ -181,6 +181,10 @@ pub struct Client {
     /// One request at a time while the site says it is near its limit.
     slow_lane: Semaphore,
     pace: Mutex<Pace>,
+    /// Held (shared) from the last window check until a request's answer
+    /// arrives, and exclusively while a 429/503 announces a window: no
+    /// request can pass its check and then go out after the window opened.
+    gate: tokio::sync::RwLock<()>,
     stats: Mutex<RequestStats>,
 }
 
@@ -207,6 +211,7 @@ impl Client {
             slow_lane: Semaphore::new(1),
             config,
             pace: Mutex::new(Pace::default()),
+            gate: tokio::sync::RwLock::new(()),
             stats: Mutex::new(RequestStats::default()),
         })
     }
@@ -320,7 +325,9 @@ impl Client {
                 None
             };
             // The window may have opened while we queued: never send inside it.
+            let gate = self.gate.read().await;
             if self.wait_needed().is_some() {
+                drop(gate);
                 drop(lane);
                 drop(permit);
                 continue;
@@ -334,6 +341,7 @@ impl Client {
                 .header(reqwest::header::ACCEPT, "application/json")
                 .send()
                 .await;
+            drop(gate);
             let resp = match sent {
                 Ok(r) => r,
                 Err(e) => {
@@ -365,7 +373,12 @@ impl Client {
                 let wait = retry_after(&headers, SystemTime::now())
                     .map(|d| d.min(self.config.backoff_cap))
                     .unwrap_or_else(|| self.backoff(attempt.max(throttled)));
-                self.push_not_before(Instant::now() + wait);
+                {
+                    // Waits for the requests already past their check; new
+                    // ones wait for this, then see the window.
+                    let _announcing = self.gate.write().await;
+                    self.push_not_before(Instant::now() + wait);
+                }
                 drop(permit);
                 self.count(endpoint, retry, |s| {
                     if status == StatusCode::TOO_MANY_REQUESTS {

@@ -210,6 +210,8 @@ async fn space(ctx: Arc<Ctx>, c: Container, owners: Owners) -> Result<(), Fatal>
         items(&ctx, &c, ItemKind::BlogPost, &owners)
     );
     let (p, b) = (p?, b?);
+    // Its comments come later, from the site-wide listings.
+    ctx.container_listed(Product::Confluence);
     let seen = p.seen + b.seen;
     let mut said = HashSet::new();
     for err in p.listing_error.into_iter().chain(b.listing_error) {

@@ -218,6 +218,7 @@ async fn project(
     while let Some(done) = set.join_next().await {
         finish(&ctx, done, &mut problems).await?;
     }
+    ctx.container_listed(c.product);
     for (status, reason) in problems {
         ctx.container_status(c.product, &c.key, status, reason)
             .await?;

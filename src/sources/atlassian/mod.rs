@@ -181,6 +181,13 @@ impl Ctx {
         self.tx.send(ev).await.map_err(|_| Fatal::Cancelled)
     }
 
+    /// A container's own listing is over (for the progress display's ETA).
+    pub fn container_listed(&self, product: Product) {
+        if let Some(p) = &self.config.client.progress {
+            crate::progress::ProductCounters::add(&p.product(product).containers_done, 1);
+        }
+    }
+
     pub async fn container(&self, c: Container) -> Result<(), Fatal> {
         let name_document = convert::container_document(&c);
         self.emit(CrawlEvent::Container {
