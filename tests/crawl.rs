@@ -282,11 +282,28 @@ async fn crawl_under_rate_limit_and_errors_completes_and_respects_retry_after() 
         seed: 42,
         ..FakeSiteConfig::default()
     };
-    let site = FakeSite::start(data.clone(), fake.clone()).await.unwrap();
+    // The site on a runtime of its own: it notes when a request arrives, and
+    // sharing the crawler's worker threads would let the crawler's own
+    // scheduling delay that note past the Retry-After grace.
+    let (server_runtime, site) = {
+        let (data, fake) = (data.clone(), fake.clone());
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap();
+            let site = rt.block_on(FakeSite::start(data, fake)).unwrap();
+            (rt, site)
+        })
+        .join()
+        .unwrap()
+    };
     let (report, got) = run(config(&site, &fake)).await;
     let report = report.unwrap();
     let stats = site.stats();
-    site.shutdown().await;
+    drop(site);
+    server_runtime.shutdown_background();
 
     assert_same_as_offline(&got);
     assert!(

@@ -174,7 +174,9 @@ pub struct Answer {
 
 /// The HTTP client of one site.
 pub struct Client {
-    http: reqwest::Client,
+    /// One HTTP client (one keep-alive connection) per concurrency slot.
+    http: Vec<reqwest::Client>,
+    free_slots: Mutex<Vec<usize>>,
     auth: HeaderValue,
     config: ClientConfig,
     sem: Semaphore,
@@ -196,16 +198,44 @@ impl std::fmt::Debug for Client {
     }
 }
 
+/// A concurrency permit with the slot (connection) it may use.
+struct Slot<'a> {
+    index: usize,
+    free: &'a Mutex<Vec<usize>>,
+    _permit: tokio::sync::SemaphorePermit<'a>,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        // Runs before the permit is released: the slot is free before anyone
+        // can be let in to take it.
+        if let Ok(mut f) = self.free.lock() {
+            f.push(self.index);
+        }
+    }
+}
+
 impl Client {
     pub fn new(auth: &Auth, config: ClientConfig) -> Result<Client, RequestError> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("withhold/", env!("CARGO_PKG_VERSION")))
-            .timeout(config.request_timeout)
-            .gzip(true)
-            .build()
+        // One connection per slot: a connection that has just carried a 429
+        // or 503 is used again only by the next holder of its slot, who
+        // checks the announced window first. With one shared pool, a request
+        // already past its check could pick that connection up at once.
+        let slots = config.concurrency.max(1);
+        let http = (0..slots)
+            .map(|_| {
+                reqwest::Client::builder()
+                    .user_agent(concat!("withhold/", env!("CARGO_PKG_VERSION")))
+                    .timeout(config.request_timeout)
+                    .gzip(true)
+                    .pool_max_idle_per_host(1)
+                    .build()
+            })
+            .collect::<Result<Vec<_>, _>>()
             .map_err(|e| RequestError::Config(format!("cannot build the HTTP client: {e}")))?;
         Ok(Client {
             http,
+            free_slots: Mutex::new((0..slots).rev().collect()),
             auth: auth.header()?,
             sem: Semaphore::new(config.concurrency.max(1)),
             slow_lane: Semaphore::new(1),
@@ -311,6 +341,16 @@ impl Client {
                 .acquire()
                 .await
                 .map_err(|_| RequestError::Config("the client was closed".into()))?;
+            let permit = Slot {
+                index: self
+                    .free_slots
+                    .lock()
+                    .ok()
+                    .and_then(|mut f| f.pop())
+                    .unwrap_or(0),
+                free: &self.free_slots,
+                _permit: permit,
+            };
             // Near the limit, requests go one at a time with a pause, so
             // that few are in flight when a 429 announces a window.
             let lane = if self.slow() {
@@ -334,8 +374,7 @@ impl Client {
             }
             let retry = sent_before;
             sent_before = true;
-            let sent = self
-                .http
+            let sent = self.http[permit.index % self.http.len()]
                 .get(url)
                 .header(AUTHORIZATION, self.auth.clone())
                 .header(reqwest::header::ACCEPT, "application/json")
