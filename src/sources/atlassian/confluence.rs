@@ -325,7 +325,6 @@ type Problems = HashMap<String, Vec<String>>;
 /// sent as soon as it is read. Comments on items the account cannot see
 /// (not listed) are dropped, and their replies not asked for.
 async fn comments(ctx: Arc<Ctx>, kind: CommentKind, owners: Owners) -> Result<Problems, Fatal> {
-    let mut problems = Problems::new();
     let path = format!("/wiki/api/v2/{}-comments", kind.name());
     let endpoint = match kind {
         CommentKind::Footer => "confluence.footer-comments",
@@ -337,118 +336,120 @@ async fn comments(ctx: Arc<Ctx>, kind: CommentKind, owners: Owners) -> Result<Pr
         &query(&[("body-format", "storage"), ("limit", "250")]),
         endpoint,
     );
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut set: ChildSet = JoinSet::new();
+    let mut walk = CommentWalk {
+        ctx,
+        kind,
+        owners,
+        seen: HashSet::new(),
+        children: JoinSet::new(),
+        problems: Problems::new(),
+    };
     loop {
-        match pager.next_page(&ctx).await {
+        match pager.next_page(&walk.ctx).await {
             Ok(Some(page)) => {
                 for c in page {
-                    accept(&ctx, kind, &owners, &mut seen, &mut set, c, "").await?;
+                    walk.accept(c, "").await?;
                 }
             }
             Ok(None) => break,
             Err(RequestError::NotFound { .. }) => break,
             Err(e) => {
                 let reason = triage(e)?;
-                problems.entry(String::new()).or_default().push(format!(
-                    "the site-wide {} comment listing failed: {reason}",
-                    kind.name()
-                ));
+                walk.problem(
+                    String::new(),
+                    format!(
+                        "the site-wide {} comment listing failed: {reason}",
+                        kind.name()
+                    ),
+                );
                 break;
             }
         }
-        while let Some(done) = set.try_join_next() {
-            replies(
-                &ctx,
-                kind,
-                &owners,
-                &mut seen,
-                &mut set,
-                &mut problems,
-                done,
-            )
-            .await?;
+        while let Some(done) = walk.children.try_join_next() {
+            walk.replies(done).await?;
         }
     }
-    while let Some(done) = set.join_next().await {
-        replies(
-            &ctx,
-            kind,
-            &owners,
-            &mut seen,
-            &mut set,
-            &mut problems,
-            done,
-        )
-        .await?;
+    while let Some(done) = walk.children.join_next().await {
+        walk.replies(done).await?;
     }
-    Ok(problems)
+    Ok(walk.problems)
 }
 
-/// Send a comment once and ask for its replies.
-async fn accept(
-    ctx: &Arc<Ctx>,
+/// The state of one walk through a comment listing and its replies.
+struct CommentWalk {
+    ctx: Arc<Ctx>,
     kind: CommentKind,
-    owners: &Owners,
-    seen: &mut HashSet<String>,
-    set: &mut ChildSet,
-    c: Value,
-    fallback_owner: &str,
-) -> Result<(), Fatal> {
-    let id = convert::s(&c, "id");
-    if id.is_empty() || !seen.insert(id.clone()) {
-        return Ok(());
-    }
-    let mut owner_id = convert::comment_owner(&c);
-    if owner_id.is_empty() {
-        owner_id = fallback_owner.to_string();
-    }
-    let owner = owners.lock().ok().and_then(|o| o.get(&owner_id).cloned());
-    let Some(owner) = owner else {
-        return Ok(());
-    };
-    send_comment(ctx, &owner_id, &owner, &c).await?;
-    let ctx = ctx.clone();
-    set.spawn(async move {
-        let r = children(&ctx, kind, &id).await;
-        (owner_id, id, r)
-    });
-    Ok(())
+    owners: Owners,
+    /// Comment ids already sent (a site may list a reply twice).
+    seen: HashSet<String>,
+    children: ChildSet,
+    problems: Problems,
 }
 
-async fn replies(
-    ctx: &Arc<Ctx>,
-    kind: CommentKind,
-    owners: &Owners,
-    seen: &mut HashSet<String>,
-    set: &mut ChildSet,
-    problems: &mut Problems,
-    done: Result<ChildDone, tokio::task::JoinError>,
-) -> Result<(), Fatal> {
-    match done {
-        Ok((owner_id, _, Ok(kids))) => {
-            for k in kids {
-                Box::pin(accept(ctx, kind, owners, seen, set, k, &owner_id)).await?;
+impl CommentWalk {
+    fn problem(&mut self, container: String, reason: String) {
+        self.problems.entry(container).or_default().push(reason);
+    }
+
+    /// Send a comment once and ask for its replies.
+    async fn accept(&mut self, c: Value, fallback_owner: &str) -> Result<(), Fatal> {
+        let id = convert::s(&c, "id");
+        if id.is_empty() || !self.seen.insert(id.clone()) {
+            return Ok(());
+        }
+        let mut owner_id = convert::comment_owner(&c);
+        if owner_id.is_empty() {
+            owner_id = fallback_owner.to_string();
+        }
+        let owner = self
+            .owners
+            .lock()
+            .ok()
+            .and_then(|o| o.get(&owner_id).cloned());
+        let Some(owner) = owner else {
+            return Ok(());
+        };
+        send_comment(&self.ctx, &owner_id, &owner, &c).await?;
+        let (ctx, kind) = (self.ctx.clone(), self.kind);
+        self.children.spawn(async move {
+            let r = children(&ctx, kind, &id).await;
+            (owner_id, id, r)
+        });
+        Ok(())
+    }
+
+    /// The replies of one comment arrived (or could not be read).
+    async fn replies(
+        &mut self,
+        done: Result<ChildDone, tokio::task::JoinError>,
+    ) -> Result<(), Fatal> {
+        match done {
+            Ok((owner_id, _, Ok(kids))) => {
+                for k in kids {
+                    self.accept(k, &owner_id).await?;
+                }
             }
+            Ok((_, _, Err(RequestError::NotFound { .. }))) => {}
+            Ok((owner_id, parent, Err(e))) => {
+                let reason = triage(e)?;
+                let owner = self
+                    .owners
+                    .lock()
+                    .ok()
+                    .and_then(|o| o.get(&owner_id).cloned());
+                let (container, what) = match owner {
+                    Some(o) => (o.container, kind_name(o.kind)),
+                    None => (String::new(), "page"),
+                };
+                self.problem(
+                    container,
+                    format!("{what} {owner_id}: replies to comment {parent} could not be read: {reason}"),
+                );
+            }
+            Err(e) => self.problem(String::new(), format!("a comment task failed: {e}")),
         }
-        Ok((_, _, Err(RequestError::NotFound { .. }))) => {}
-        Ok((owner_id, parent, Err(e))) => {
-            let reason = triage(e)?;
-            let owner = owners.lock().ok().and_then(|o| o.get(&owner_id).cloned());
-            let (container, what) = match owner {
-                Some(o) => (o.container, kind_name(o.kind)),
-                None => (String::new(), "page"),
-            };
-            problems.entry(container).or_default().push(format!(
-                "{what} {owner_id}: replies to comment {parent} could not be read: {reason}"
-            ));
-        }
-        Err(e) => problems
-            .entry(String::new())
-            .or_default()
-            .push(format!("a comment task failed: {e}")),
+        Ok(())
     }
-    Ok(())
 }
 
 /// All direct replies of one comment.
