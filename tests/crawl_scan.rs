@@ -161,6 +161,20 @@ fn a_refused_token_is_exit_code_2_with_a_message_that_helps() {
         "{err}"
     );
     assert!(!err.contains("s3cr3t"), "the token leaked: {err}");
+    // What was written says the crawl stopped; nothing is called complete.
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(summary["totals"]["warnings"][0]
+        .as_str()
+        .unwrap()
+        .contains("the crawl stopped"));
+    assert!(summary["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["status"] != "complete"));
     // The preflight's three first calls go out together; each is refused
     // once and nothing is retried or sent after them.
     let stats = site.stats();

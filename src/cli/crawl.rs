@@ -4,7 +4,7 @@
 
 use crate::cli::{CliError, SiteArgs};
 use crate::fake_site::{FakeSite, FakeSiteConfig, SiteData};
-use crate::model::Product;
+use crate::model::{CoverageStatus, Product};
 use crate::progress::{Counters, ProductCounters};
 use crate::scan::{run as run_scan, write_summary, ScanOutcome, ScanRequest};
 use crate::sources::atlassian::{crawl, Auth, CrawlConfig, CrawlError, CrawlEvent, CrawlReport};
@@ -163,12 +163,25 @@ pub fn crawl_and_scan(
     let mut outcome = scanned?;
     let report = match crawled {
         Ok(report) => report,
-        Err(CrawlError::Unauthorized { credential, help }) => {
-            return Err(CliError::Auth(format!(
-                "{credential} was rejected (401). {help}"
-            )))
+        Err(e) => {
+            // Whatever was scanned stays, but a crawl that stopped read no
+            // container to its end: none may be reported complete.
+            let reason = format!("the crawl stopped: {e}");
+            for c in &mut outcome.summary.containers {
+                if c.coverage.status == CoverageStatus::Complete {
+                    c.coverage.status = CoverageStatus::Partial;
+                }
+                c.coverage.reasons.push(reason.clone());
+            }
+            outcome.summary.totals.warnings.push(reason);
+            write_summary(&summary_path, &outcome.summary)?;
+            return Err(match e {
+                CrawlError::Unauthorized { credential, help } => {
+                    CliError::Auth(format!("{credential} was rejected (401). {help}"))
+                }
+                e => CliError::Other(anyhow::anyhow!("{e}")),
+            });
         }
-        Err(e) => return Err(CliError::Other(anyhow::anyhow!("{e}"))),
     };
     outcome.summary.crawl = serde_json::to_value(&report).ok();
     write_summary(&summary_path, &outcome.summary)?;
