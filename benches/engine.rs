@@ -6,12 +6,8 @@ mod corpus;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rayon::prelude::*;
-use withhold::detect::allow::AllowList;
-use withhold::detect::dictionary::ClientDictionary;
-use withhold::detect::engine::{Engine, EngineOptions};
-use withhold::detect::fingerprint::Fingerprinter;
 use withhold::detect::rules::RuleSet;
-use withhold::model::{Document, Field, Origin, Product};
+use withhold::model::Document;
 
 fn corpus_mb() -> usize {
     std::env::var("WITHHOLD_BENCH_MB")
@@ -22,32 +18,9 @@ fn corpus_mb() -> usize {
 
 fn bench(c: &mut Criterion) {
     let rules = RuleSet::load(None).expect("built-in rules load");
-    let clients = ClientDictionary::from_csv("clients.csv", corpus::clients_csv(10_000).as_bytes())
-        .expect("generated clients load");
-    let engine = Engine::new(
-        &rules,
-        Some(clients),
-        AllowList::default(),
-        Fingerprinter::from_key([1; 32]),
-        EngineOptions::default(),
-    )
-    .expect("engine builds");
+    let engine = corpus::engine(&rules, 10_000).expect("engine builds");
     let names = corpus::client_names(10_000);
-    let docs: Vec<Document> = corpus::documents(corpus_mb() << 20, &names)
-        .into_iter()
-        .enumerate()
-        .map(|(i, text)| Document {
-            origin: Origin {
-                product: Product::Confluence,
-                container_key: "BENCH".into(),
-                item_id: i.to_string(),
-                item_url: String::new(),
-                field: Field::Body,
-                comment_id: None,
-            },
-            text,
-        })
-        .collect();
+    let docs: Vec<Document> = corpus::as_documents(corpus::documents(corpus_mb() << 20, &names));
     let bytes: u64 = docs.iter().map(|d| d.text.len() as u64).sum();
     let mut group = c.benchmark_group("engine");
     group.sample_size(10);

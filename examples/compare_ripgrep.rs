@@ -15,12 +15,8 @@ mod corpus;
 use std::io::Write;
 use std::process::Command;
 use std::time::Instant;
-use withhold::detect::allow::AllowList;
-use withhold::detect::dictionary::ClientDictionary;
-use withhold::detect::engine::{Engine, EngineOptions};
-use withhold::detect::fingerprint::Fingerprinter;
 use withhold::detect::rules::RuleSet;
-use withhold::model::{Document, Field, Origin, Product};
+use withhold::model::Document;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -46,30 +42,8 @@ fn main() -> anyhow::Result<()> {
         }
     }
     let file_bytes = std::fs::metadata(&corpus_path)?.len() as f64;
-    let clients =
-        ClientDictionary::from_csv("clients.csv", corpus::clients_csv(10_000).as_bytes())?;
-    let engine = Engine::new(
-        &rules,
-        Some(clients),
-        AllowList::default(),
-        Fingerprinter::from_key([1; 32]),
-        EngineOptions::default(),
-    )?;
-    let docs: Vec<Document> = texts
-        .into_iter()
-        .enumerate()
-        .map(|(i, text)| Document {
-            origin: Origin {
-                product: Product::Confluence,
-                container_key: "BENCH".into(),
-                item_id: i.to_string(),
-                item_url: String::new(),
-                field: Field::Body,
-                comment_id: None,
-            },
-            text,
-        })
-        .collect();
+    let engine = corpus::engine(&rules, 10_000)?;
+    let docs: Vec<Document> = corpus::as_documents(texts);
     let doc_bytes = docs.iter().map(|d| d.text.len()).sum::<usize>() as f64;
 
     let mut rg = Vec::new();

@@ -238,3 +238,40 @@ pub fn documents(min_bytes: usize, clients: &[String]) -> Vec<String> {
     }
     docs
 }
+
+/// The engine every measurement uses: all built-in rules plus `clients`
+/// generated client names.
+pub fn engine(
+    rules: &withhold::detect::rules::RuleSet,
+    clients: usize,
+) -> anyhow::Result<withhold::detect::engine::Engine> {
+    use withhold::detect::{allow::AllowList, dictionary::ClientDictionary, engine, fingerprint};
+    let dictionary = ClientDictionary::from_csv("clients.csv", clients_csv(clients).as_bytes())?;
+    engine::Engine::new(
+        rules,
+        Some(dictionary),
+        AllowList::default(),
+        fingerprint::Fingerprinter::from_key([1; 32]),
+        engine::EngineOptions::default(),
+    )
+}
+
+/// Texts as page bodies of one benchmark container.
+pub fn as_documents(texts: Vec<String>) -> Vec<withhold::model::Document> {
+    use withhold::model::{Document, Field, Origin, Product};
+    texts
+        .into_iter()
+        .enumerate()
+        .map(|(i, text)| Document {
+            origin: Origin {
+                product: Product::Confluence,
+                container_key: "BENCH".into(),
+                item_id: i.to_string(),
+                item_url: String::new(),
+                field: Field::Body,
+                comment_id: None,
+            },
+            text,
+        })
+        .collect()
+}
