@@ -9,6 +9,7 @@ pub mod detect;
 pub mod fake_site;
 pub mod model;
 pub mod progress;
+pub mod rank;
 pub mod report;
 pub mod scan;
 pub mod sources;

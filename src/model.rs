@@ -61,6 +61,10 @@ pub struct Container {
     pub key: String,
     pub name: String,
     pub url: String,
+    /// When the container was created, where the product says (Confluence
+    /// spaces): new containers contribute at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
 }
 
 /// The kind of one item inside a container.
@@ -214,6 +218,8 @@ pub enum CoverageStatus {
     Complete,
     Partial,
     Failed,
+    /// Only an inventory record was read (a connector: no API reaches its content).
+    Inventory,
 }
 
 /// What was read of one container, and why not everything was.

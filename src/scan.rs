@@ -10,16 +10,18 @@ use crate::detect::rules::PackInfo;
 use crate::model::{
     Container, ContainerKind, Coverage, CoverageStatus, Document, Finding, Product,
 };
+use crate::rank::evidence::ContainerEvidence;
+use crate::rank::policy::Policy;
 use crate::report::create_private;
 use crate::report::findings::write_finding;
 use crate::report::summary::{ContainerSummary, SourceInfo, Summary, ToolInfo, Totals};
 use crate::sources::{ItemUnit, SourceEvent};
 use anyhow::Context;
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Units handed to rayon at a time: large enough to keep every core busy,
@@ -35,6 +37,8 @@ pub struct ScanRequest<'a> {
     pub out_dir: PathBuf,
     pub threads: Option<usize>,
     pub revealed: bool,
+    /// Decides what counts little (own-domain emails) while evidence is gathered.
+    pub policy: &'a Policy,
 }
 
 /// The outcome of a scan: the summary that was written, and where.
@@ -52,13 +56,14 @@ fn now_secs() -> u64 {
 }
 
 /// Running totals and per-container coverage, fed finding by finding.
-struct Tally {
+struct Tally<'p> {
     totals: Totals,
     containers: BTreeMap<String, ContainerSummary>,
-    items_with_findings: HashSet<(String, String)>,
+    evidence: BTreeMap<String, ContainerEvidence>,
+    policy: &'p Policy,
 }
 
-impl Tally {
+impl Tally<'_> {
     fn container(&mut self, key: &str, product: Product) -> &mut ContainerSummary {
         self.containers
             .entry(key.to_string())
@@ -71,12 +76,15 @@ impl Tally {
                     key: key.to_string(),
                     name: key.to_string(),
                     url: String::new(),
+                    created: None,
                 },
                 coverage: Coverage::default(),
                 items_with_findings: 0,
                 findings: 0,
                 by_category: BTreeMap::new(),
                 by_entity: BTreeMap::new(),
+                entities: Vec::new(),
+                metadata_exposures: Vec::new(),
             })
     }
 
@@ -87,21 +95,32 @@ impl Tally {
         *t.by_category.entry(f.category.as_str().into()).or_default() += 1;
         *t.by_entity.entry(f.entity.to_string()).or_default() += 1;
         *t.by_severity.entry(f.severity.as_str().into()).or_default() += 1;
-        let first = self
-            .items_with_findings
-            .insert((f.origin.container_key.clone(), f.origin.item_id.clone()));
         let c = self.container(&f.origin.container_key, f.origin.product);
         c.findings += 1;
         *c.by_category.entry(f.category.as_str().into()).or_default() += 1;
         *c.by_entity.entry(f.entity.to_string()).or_default() += 1;
-        if first {
-            c.items_with_findings += 1;
-        }
+        let policy = self.policy;
+        self.evidence
+            .entry(f.origin.container_key.clone())
+            .or_default()
+            .add(f, policy);
     }
 
-    fn absorb(&mut self, scan: DocumentScan, writer: &mut impl Write) -> anyhow::Result<()> {
+    /// Write and count a document's findings; `public` says which comments
+    /// customers can see (JSM).
+    fn absorb(
+        &mut self,
+        scan: DocumentScan,
+        public: &BTreeMap<String, bool>,
+        writer: &mut impl Write,
+    ) -> anyhow::Result<()> {
         for f in &scan.findings {
-            write_finding(writer, f).context("writing findings.jsonl")?;
+            let visible = f
+                .origin
+                .comment_id
+                .as_ref()
+                .and_then(|id| public.get(id).copied());
+            write_finding(writer, f, visible).context("writing findings.jsonl")?;
             self.finding(f);
         }
         for ((reason, entity), n) in scan.suppressed {
@@ -154,7 +173,7 @@ fn scan_batch(
             c.coverage.items_scanned += 1;
         }
         for scan in doc_scans {
-            tally.absorb(scan, writer)?;
+            tally.absorb(scan, &unit.comment_public, writer)?;
         }
     }
     batch.clear();
@@ -186,7 +205,8 @@ pub fn run(
     let mut tally = Tally {
         totals: Totals::default(),
         containers: BTreeMap::new(),
-        items_with_findings: HashSet::new(),
+        evidence: BTreeMap::new(),
+        policy: req.policy,
     };
     // (unit, whether it is an item of its own or more documents of one).
     let mut batch: Vec<(ItemUnit, bool)> = Vec::with_capacity(BATCH_UNITS);
@@ -201,7 +221,7 @@ pub fn run(
                     tally.totals.documents += 1;
                     tally.totals.bytes += doc.text.len() as u64;
                     let scan = req.engine.scan(&doc);
-                    tally.absorb(scan, &mut writer)?;
+                    tally.absorb(scan, &BTreeMap::new(), &mut writer)?;
                 }
             }
             SourceEvent::Unit(unit) => batch.push((unit, true)),
@@ -220,6 +240,10 @@ pub fn run(
                 }
                 c.coverage.reasons.push(reason);
             }
+            SourceEvent::ContainerInventoryOnly { key } => {
+                tally.container(&key, Product::Connector).coverage.status =
+                    CoverageStatus::Inventory;
+            }
         }
         if batch.len() >= BATCH_UNITS {
             scan_batch(&req, &pool, &mut batch, &mut tally, &mut writer)?;
@@ -227,11 +251,19 @@ pub fn run(
     }
     scan_batch(&req, &pool, &mut batch, &mut tally, &mut writer)?;
 
-    for c in tally.containers.values_mut() {
+    for (key, c) in tally.containers.iter_mut() {
         // Nothing read at all is a failure, not a partial read.
-        let incomplete = c.coverage.status != CoverageStatus::Complete;
+        let incomplete = matches!(
+            c.coverage.status,
+            CoverageStatus::Partial | CoverageStatus::Failed
+        );
         if incomplete && c.coverage.items_scanned == 0 {
             c.coverage.status = CoverageStatus::Failed;
+        }
+        if let Some(e) = tally.evidence.get(key) {
+            c.items_with_findings = e.items_with_findings();
+            c.entities = e.stats(req.policy);
+            c.metadata_exposures = e.metadata_exposures();
         }
     }
     let mut totals = tally.totals;
@@ -257,23 +289,15 @@ pub fn run(
         revealed: req.revealed,
         totals,
         containers,
+        verdicts: Vec::new(),
+        posture: None,
         crawl: None,
     };
-    write_summary(&summary_path, &summary)?;
     Ok(ScanOutcome {
         summary,
         findings_path,
         summary_path,
     })
-}
-
-/// Write `summary.json` (again, when a crawl report arrives after the scan).
-pub fn write_summary(path: &Path, summary: &Summary) -> anyhow::Result<()> {
-    let mut f = create_private(path).with_context(|| format!("creating {}", path.display()))?;
-    let json = summary.to_json().context("serialising summary.json")?;
-    f.write_all(json.as_bytes())
-        .and_then(|_| f.write_all(b"\n"))
-        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// A container that was not fully read is never reported as complete.
@@ -282,6 +306,7 @@ pub fn status_line(c: &ContainerSummary) -> &'static str {
         CoverageStatus::Complete => "complete",
         CoverageStatus::Partial => "partial",
         CoverageStatus::Failed => "failed",
+        CoverageStatus::Inventory => "inventory",
     }
 }
 
@@ -304,6 +329,7 @@ mod tests {
                 key: key.into(),
                 name: key.into(),
                 url: String::new(),
+                created: None,
             },
             name: None,
         }
@@ -382,6 +408,7 @@ mod tests {
                 out_dir: dir.path().to_path_buf(),
                 threads: Some(1),
                 revealed: false,
+                policy: &Policy::default(),
             },
             events,
         )

@@ -6,7 +6,7 @@ use crate::cli::{CliError, SiteArgs};
 use crate::fake_site::{FakeSite, FakeSiteConfig, SiteData};
 use crate::model::{CoverageStatus, Product};
 use crate::progress::{Counters, ProductCounters};
-use crate::scan::{run as run_scan, write_summary, ScanOutcome, ScanRequest};
+use crate::scan::{run as run_scan, ScanOutcome, ScanRequest};
 use crate::sources::atlassian::{crawl, Auth, CrawlConfig, CrawlError, CrawlEvent, CrawlReport};
 use crate::sources::SourceEvent;
 use std::sync::Arc;
@@ -126,13 +126,33 @@ pub enum Target {
     Fake(Arc<SiteData>, FakeSiteConfig),
 }
 
-/// Crawl `target` and scan what arrives; the crawl report is added to
-/// `summary.json`.
+/// What a crawl left: the scan of everything that arrived, and the crawl's own
+/// report, or why it stopped (then every container is marked partial).
+pub struct CrawlOutcome {
+    pub scan: ScanOutcome,
+    /// `None` for a source that was not crawled.
+    pub crawl: Result<Option<CrawlReport>, CliError>,
+}
+
+impl CrawlOutcome {
+    /// The outcome of a scan that crawled nothing.
+    pub fn offline(scan: ScanOutcome) -> CrawlOutcome {
+        CrawlOutcome {
+            scan,
+            crawl: Ok(None),
+        }
+    }
+}
+
+/// Crawl `target` and scan what arrives; the crawl report is added to the
+/// summary. A crawl that stops keeps what was scanned: the caller writes the
+/// outputs and then reports the error.
 pub fn crawl_and_scan(
     target: Target,
     req: ScanRequest<'_>,
     counters: Arc<Counters>,
-) -> Result<(ScanOutcome, CrawlReport), CliError> {
+    first: Vec<SourceEvent>,
+) -> Result<CrawlOutcome, CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -151,8 +171,8 @@ pub fn crawl_and_scan(
     config.client.progress = Some(counters.clone());
     let (tx, mut rx) = tokio::sync::mpsc::channel::<CrawlEvent>(CHANNEL_EVENTS);
     let crawler = runtime.spawn(crawl(config, tx));
-    let events = std::iter::from_fn(|| rx.blocking_recv()).map(|e| to_source_event(e, &counters));
-    let summary_path = req.out_dir.join("summary.json");
+    let crawled = std::iter::from_fn(|| rx.blocking_recv()).map(|e| to_source_event(e, &counters));
+    let events = first.into_iter().chain(crawled);
     let scanned = run_scan(req, events);
     let crawled = runtime
         .block_on(crawler)
@@ -174,16 +194,21 @@ pub fn crawl_and_scan(
                 c.coverage.reasons.push(reason.clone());
             }
             outcome.summary.totals.warnings.push(reason);
-            write_summary(&summary_path, &outcome.summary)?;
-            return Err(match e {
+            let error = match e {
                 CrawlError::Unauthorized { credential, help } => {
                     CliError::Auth(format!("{credential} was rejected (401). {help}"))
                 }
                 e => CliError::Other(anyhow::anyhow!("{e}")),
+            };
+            return Ok(CrawlOutcome {
+                scan: outcome,
+                crawl: Err(error),
             });
         }
     };
     outcome.summary.crawl = serde_json::to_value(&report).ok();
-    write_summary(&summary_path, &outcome.summary)?;
-    Ok((outcome, report))
+    Ok(CrawlOutcome {
+        scan: outcome,
+        crawl: Ok(Some(report)),
+    })
 }

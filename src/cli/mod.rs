@@ -1,7 +1,8 @@
 //! The command line: argument definitions and one module per subcommand.
 //!
-//! Exit codes (DESIGN §9): 0 ok, 1 findings above `--fail-on` (issue 4), 2
-//! usage, configuration or authentication error, 3 partial scan.
+//! Exit codes (DESIGN §9): 0 ok, 1 a container at or above `--fail-on`, 2
+//! usage, configuration or authentication error, 3 partial scan (when no
+//! container reached `--fail-on`).
 
 pub mod crawl;
 pub mod rules;
@@ -79,6 +80,26 @@ pub struct ScanArgs {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub verdict: VerdictArgs,
+}
+
+/// How findings become verdicts, and what makes a scheduled run fail.
+#[derive(Debug, Args)]
+pub struct VerdictArgs {
+    /// Ranking policy: weights and thresholds (TOML; defaults in the README).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// An email domain of your own organization: its addresses weigh little (repeatable).
+    #[arg(long = "own-domain", value_name = "DOMAIN")]
+    pub own_domains: Vec<String>,
+    /// Teamwork Graph connector inventory (TOML `[[connector]]` or CSV
+    /// `name,type,sync,scope,owner,notes`): no API lists connectors.
+    #[arg(long, value_name = "FILE")]
+    pub connectors: Option<PathBuf>,
+    /// Exit with code 1 when any container reaches this level: high, moderate or low.
+    #[arg(long, value_name = "LEVEL", value_parser = ["high", "moderate", "low"])]
+    pub fail_on: Option<String>,
 }
 
 /// Where and how to crawl an Atlassian Cloud site.

@@ -1,7 +1,7 @@
 //! `withhold scan`: build the engine, read the source, run the pipeline, report.
 
-use crate::cli::crawl::{crawl_and_scan, site_config, Target};
-use crate::cli::{CliError, ScanArgs};
+use crate::cli::crawl::{crawl_and_scan, site_config, CrawlOutcome, Target};
+use crate::cli::{CliError, ScanArgs, VerdictArgs};
 use crate::detect::allow::AllowList;
 use crate::detect::dictionary::ClientDictionary;
 use crate::detect::engine::{Engine, EngineOptions};
@@ -10,13 +10,19 @@ use crate::detect::rules::RuleSet;
 use crate::fake_site::{FakeSiteConfig, SiteData};
 use crate::model::CoverageStatus;
 use crate::progress::{Progress, ProgressMode};
-use crate::report::summary::SourceInfo;
+use crate::rank::policy::Policy;
+use crate::rank::{Level, Recommendation, Verdict};
+use crate::report::summary::{SourceInfo, Summary};
+use crate::report::{write_outputs, OutputPaths};
 use crate::scan::{run as run_scan, ScanRequest};
 use crate::sources;
+use crate::sources::connectors::ConnectorRecord;
 use std::io::Write;
 use std::sync::Arc;
 
 pub fn run(args: ScanArgs) -> Result<i32, CliError> {
+    let policy = load_policy(&args.verdict, args.demo)?;
+    let connectors = load_connectors(&args.verdict, args.demo)?;
     let rule_set = RuleSet::load(args.detect.rules.as_deref())
         .map_err(|e| CliError::Config(format!("rule pack refused: {e}")))?;
     let clients = match (&args.clients, args.demo) {
@@ -65,37 +71,42 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
         out_dir: args.out.clone(),
         threads: args.threads,
         revealed: args.reveal,
+        policy: &policy,
     };
+    // Connectors first: their inventory records are scanned like any item.
+    let connector_events = sources::connectors::events(&connectors);
     let progress = Progress::start(ProgressMode::detect(args.quiet || args.json));
-    let mut crawl_report = None;
-    let outcome = if args.demo && args.offline {
+    let crawled = |target: Target, source: SourceInfo| -> Result<CrawlOutcome, CliError> {
+        let counters = progress.counters();
+        crawl_and_scan(target, request(source), counters, connector_events.clone())
+    };
+    let CrawlOutcome {
+        scan: outcome,
+        crawl,
+    } = if args.demo && args.offline {
         let source = SourceInfo {
             kind: "demo-offline".into(),
             paths: vec!["fixtures/demo".into()],
         };
-        run_scan(request(source), sources::demo::collect()?.into_events())?
+        let events = connector_events
+            .clone()
+            .into_iter()
+            .chain(sources::demo::collect()?.into_events());
+        CrawlOutcome::offline(run_scan(request(source), events)?)
     } else if args.demo {
         let source = SourceInfo {
             kind: "demo".into(),
             paths: vec!["fixtures/demo (crawled from the fake site on loopback)".into()],
         };
         let target = Target::Fake(Arc::new(SiteData::demo()?), FakeSiteConfig::default());
-        let (outcome, report) = crawl_and_scan(target, request(source), progress.counters())?;
-        crawl_report = Some(report);
-        outcome
+        crawled(target, source)?
     } else if let Some(site) = &args.site.site {
         let config = site_config(&args.site, site)?;
         let source = SourceInfo {
             kind: "site".into(),
             paths: vec![site.clone()],
         };
-        let (outcome, report) = crawl_and_scan(
-            Target::Site(Box::new(config)),
-            request(source),
-            progress.counters(),
-        )?;
-        crawl_report = Some(report);
-        outcome
+        crawled(Target::Site(Box::new(config)), source)?
     } else {
         for p in &args.path {
             if !p.exists() {
@@ -109,89 +120,200 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
             kind: "path".into(),
             paths: args.path.iter().map(|p| p.display().to_string()).collect(),
         };
-        run_scan(
-            request(source),
-            sources::files::collect(&args.path).into_events(),
-        )?
+        let events = connector_events
+            .clone()
+            .into_iter()
+            .chain(sources::files::collect(&args.path).into_events());
+        CrawlOutcome::offline(run_scan(request(source), events)?)
     };
     progress.finish();
-    if let Some(report) = &crawl_report {
+
+    let mut summary = outcome.summary;
+    summary.verdicts = crate::rank::rank(&summary.containers, &connectors, &policy);
+    let paths = write_outputs(&args.out, &summary)?;
+    // A crawl that stopped: everything read so far is written, then the error.
+    let report = crawl?;
+    if let Some(report) = &report {
         if !args.quiet && !args.json {
             for w in &report.warnings {
                 eprintln!("withhold: warning: {w}");
             }
         }
     }
-    let s = &outcome.summary;
     let mut out = std::io::stdout().lock();
     if args.json {
-        let _ = writeln!(out, "{}", s.to_json().map_err(anyhow::Error::from)?);
+        let _ = writeln!(out, "{}", summary.to_json().map_err(anyhow::Error::from)?);
     } else if !args.quiet {
-        let t = &s.totals;
-        let _ = writeln!(
-            out,
-            "Scanned {} items ({} documents, {}) in {} containers in {:.2}s: {} findings ({} test values).",
-            t.items_scanned,
-            t.documents,
-            human_bytes(t.bytes),
-            t.containers,
-            s.duration_ms as f64 / 1000.0,
-            t.findings,
-            t.test_values
-        );
-        let mut ranked: Vec<_> = s.containers.iter().collect();
-        ranked.sort_by(|a, b| {
-            b.findings
-                .cmp(&a.findings)
-                .then(a.container.key.cmp(&b.container.key))
+        let _ = out.write_all(terminal_summary(&summary, &paths).as_bytes());
+    }
+    Ok(exit_code(&summary, args.verdict.fail_on.as_deref()))
+}
+
+/// DESIGN §9: 1 when a container reaches `--fail-on` (a scheduled run must
+/// act), else 3 when anything was not fully read, else 0.
+pub fn exit_code(summary: &Summary, fail_on: Option<&str>) -> i32 {
+    let threshold = fail_on.and_then(Level::parse);
+    let reached = |l: Level| match (threshold, l) {
+        (Some(t), l) if l != Level::Unknown && t != Level::Unknown => l >= t,
+        _ => false,
+    };
+    if summary.verdicts.iter().any(|v| reached(v.level)) {
+        return 1;
+    }
+    let partial = summary.containers.iter().any(|c| {
+        matches!(
+            c.coverage.status,
+            CoverageStatus::Partial | CoverageStatus::Failed
+        )
+    });
+    if partial {
+        3
+    } else {
+        0
+    }
+}
+
+fn load_policy(args: &VerdictArgs, demo: bool) -> Result<Policy, CliError> {
+    let mut policy = match &args.policy {
+        Some(path) => {
+            Policy::from_file(path).map_err(|e| CliError::Config(format!("policy refused: {e}")))?
+        }
+        None => Policy::default(),
+    };
+    policy.own_domains.extend(args.own_domains.iter().cloned());
+    if demo && policy.own_domains.is_empty() {
+        policy
+            .own_domains
+            .push(sources::demo::OWN_DOMAIN.to_string());
+    }
+    Ok(policy)
+}
+
+fn load_connectors(args: &VerdictArgs, demo: bool) -> Result<Vec<ConnectorRecord>, CliError> {
+    let refused = |e: sources::connectors::InventoryError| {
+        CliError::Config(format!("connector inventory refused: {e}"))
+    };
+    match (&args.connectors, demo) {
+        (Some(path), _) => sources::connectors::load(path).map_err(refused),
+        // The demo brings its own inventory.
+        (None, true) => sources::connectors::from_toml(
+            "fixtures/demo/connectors.toml",
+            sources::demo::connectors_toml(),
+        )
+        .map_err(refused),
+        (None, false) => Ok(Vec::new()),
+    }
+}
+
+/// Rows of the terminal table.
+const TOP_ROWS: usize = 12;
+
+/// The short summary printed after every scan: totals, the top of the
+/// ranking, and where the files are.
+fn terminal_summary(s: &Summary, paths: &OutputPaths) -> String {
+    use std::fmt::Write as _;
+    let t = &s.totals;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Scanned {} items ({} documents, {}) in {} containers in {:.2}s: {} findings ({} test values).",
+        t.items_scanned,
+        t.documents,
+        human_bytes(t.bytes),
+        t.containers,
+        s.duration_ms as f64 / 1000.0,
+        t.findings,
+        t.test_values
+    );
+    let count = |r: Recommendation| s.verdicts.iter().filter(|v| v.recommendation == r).count();
+    let _ = writeln!(
+        out,
+        "Verdicts: {} to exclude, {} to review, {} to keep.\n",
+        count(Recommendation::Exclude),
+        count(Recommendation::Review),
+        count(Recommendation::Keep)
+    );
+    let rows: Vec<&Verdict> = s.verdicts.iter().take(TOP_ROWS).collect();
+    let key_width = rows
+        .iter()
+        .map(|v| v.key.chars().count().min(28))
+        .max()
+        .unwrap_or(0)
+        .max("key".len());
+    let _ = writeln!(
+        out,
+        "{:>4}  {:<10} {:<8} {:>5}  {:<11} {:<key_width$}  {:<16} reason",
+        "rank", "verdict", "level", "score", "product", "key", "coverage"
+    );
+    for v in &rows {
+        let key: String = v.key.chars().take(28).collect();
+        let reason: String = v.reasons.first().map_or(String::new(), |r| {
+            let mut r: String = r.chars().take(70).collect();
+            if r.len() < v.reasons[0].len() {
+                r.push('…');
+            }
+            r
         });
-        let width = ranked
-            .iter()
-            .map(|c| c.container.key.chars().count())
-            .max()
-            .unwrap_or(0)
-            .max("container".len());
         let _ = writeln!(
             out,
-            "{:<11} {:<width$} {:>6} {:>8}  {:<9} categories",
-            "product", "container", "items", "findings", "coverage"
-        );
-        for c in ranked {
-            let cats: Vec<String> = c
-                .by_category
-                .iter()
-                .map(|(k, v)| format!("{k} {v}"))
-                .collect();
-            let _ = writeln!(
-                out,
-                "{:<11} {:<width$} {:>6} {:>8}  {:<9} {}",
-                c.container.product.as_str(),
-                c.container.key,
-                c.coverage.items_scanned,
-                c.findings,
-                crate::scan::status_line(c),
-                cats.join(", ")
-            );
-        }
-        let suppressed: u64 = t.suppressed.values().flat_map(|m| m.values()).sum();
-        if suppressed > 0 {
-            let _ = writeln!(
-                out,
-                "Allow list removed {suppressed} candidates (see summary.json totals.suppressed)."
-            );
-        }
-        let _ = writeln!(
-            out,
-            "Wrote {} and {}",
-            outcome.findings_path.display(),
-            outcome.summary_path.display()
+            "{:>4}  {:<10} {:<8} {:>5}  {:<11} {:<key_width$}  {:<16} {}",
+            v.rank,
+            v.recommendation.as_str(),
+            v.level.as_str(),
+            v.score,
+            v.product.as_str(),
+            key,
+            crate::report::coverage_words(&v.coverage),
+            reason
         );
     }
-    let partial = s
-        .containers
+    if s.verdicts.len() > rows.len() {
+        let _ = writeln!(
+            out,
+            "  … and {} more in exclusions.csv",
+            s.verdicts.len() - rows.len()
+        );
+    }
+    let renames = s
+        .verdicts
         .iter()
-        .any(|c| c.coverage.status != CoverageStatus::Complete);
-    Ok(if partial { 3 } else { 0 })
+        .filter(|v| !v.metadata_exposures.is_empty())
+        .count();
+    if renames > 0 {
+        let _ = writeln!(
+            out,
+            "\n{renames} names hold sensitive values: names are metadata, contributed even when excluded; rename them (checklist.md)."
+        );
+    }
+    let suppressed: u64 = t.suppressed.values().flat_map(|m| m.values()).sum();
+    if suppressed > 0 {
+        let _ = writeln!(
+            out,
+            "Allow list removed {suppressed} candidates (see summary.json totals.suppressed)."
+        );
+    }
+    let _ = writeln!(out, "\nWrote to {}:", paths.dir.display());
+    for (path, what) in [
+        (&paths.report, "the report, for people"),
+        (
+            &paths.checklist,
+            "what to click in Atlassian Administration",
+        ),
+        (&paths.exclusions, "the ranked exclusion list"),
+        (&paths.findings, "every finding, masked"),
+        (&paths.summary, "totals, coverage and verdicts"),
+    ] {
+        if path.exists() {
+            let _ = writeln!(out, "  {:<16} {what}", file_name(path));
+        }
+    }
+    out
+}
+
+fn file_name(p: &std::path::Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 fn human_bytes(n: u64) -> String {

@@ -22,12 +22,19 @@ struct FindingRecord<'a> {
     masked: &'a str,
     fingerprint: &'a str,
     test_value: bool,
+    /// JSM comments: whether the customer can see it (`jsdPublic`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer_visible: Option<bool>,
     #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
     matched: Option<&'a str>,
 }
 
 /// Write one finding as a JSON line.
-pub fn write_finding<W: Write>(out: &mut W, f: &Finding) -> io::Result<()> {
+pub fn write_finding<W: Write>(
+    out: &mut W,
+    f: &Finding,
+    customer_visible: Option<bool>,
+) -> io::Result<()> {
     let record = FindingRecord {
         product: f.origin.product.as_str(),
         container_key: &f.origin.container_key,
@@ -46,6 +53,7 @@ pub fn write_finding<W: Write>(out: &mut W, f: &Finding) -> io::Result<()> {
         masked: &f.masked,
         fingerprint: &f.fingerprint,
         test_value: f.test_value,
+        customer_visible,
         matched: f.matched.as_deref(),
     };
     serde_json::to_writer(&mut *out, &record)?;

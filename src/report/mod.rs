@@ -1,11 +1,84 @@
 //! Writers for every output. Nothing here fetches or detects.
 
+pub mod checklist;
+pub mod exclusions;
 pub mod findings;
 pub mod summary;
 
+use crate::model::{Coverage, CoverageStatus};
+use anyhow::Context;
 use std::fs::{File, OpenOptions};
-use std::io;
-use std::path::Path;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use summary::Summary;
+
+/// Where the outputs of a scan were written.
+#[derive(Debug, Clone)]
+pub struct OutputPaths {
+    pub dir: PathBuf,
+    pub findings: PathBuf,
+    pub summary: PathBuf,
+    pub exclusions: PathBuf,
+    pub checklist: PathBuf,
+    pub report: PathBuf,
+}
+
+impl OutputPaths {
+    pub fn in_dir(dir: &Path) -> OutputPaths {
+        OutputPaths {
+            dir: dir.to_path_buf(),
+            findings: dir.join("findings.jsonl"),
+            summary: dir.join("summary.json"),
+            exclusions: dir.join("exclusions.csv"),
+            checklist: dir.join("checklist.md"),
+            report: dir.join("report.html"),
+        }
+    }
+}
+
+/// Write every output but `findings.jsonl` (written while the scan runs):
+/// `summary.json`, `exclusions.csv`, `checklist.md`, `report.html`.
+pub fn write_outputs(dir: &Path, summary: &Summary) -> anyhow::Result<OutputPaths> {
+    let paths = OutputPaths::in_dir(dir);
+    write_file(&paths.summary, |w| {
+        let json = summary.to_json()?;
+        w.write_all(json.as_bytes())?;
+        w.write_all(b"\n")?;
+        Ok(())
+    })?;
+    write_file(&paths.exclusions, |w| {
+        exclusions::write(w, &summary.verdicts)?;
+        Ok(())
+    })?;
+    write_file(&paths.checklist, |w| {
+        w.write_all(checklist::render(summary).as_bytes())?;
+        Ok(())
+    })?;
+    Ok(paths)
+}
+
+fn write_file(
+    path: &Path,
+    body: impl FnOnce(&mut BufWriter<File>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let file = create_private(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut w = BufWriter::new(file);
+    body(&mut w)
+        .and_then(|_| w.flush().map_err(anyhow::Error::from))
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// "complete", "partial: 5 of 9 items", "failed", "inventory only".
+pub fn coverage_words(c: &Coverage) -> String {
+    match c.status {
+        CoverageStatus::Complete => "complete".into(),
+        CoverageStatus::Partial => {
+            format!("partial: {} of {} items", c.items_scanned, c.items_seen)
+        }
+        CoverageStatus::Failed => "failed".into(),
+        CoverageStatus::Inventory => "inventory only".into(),
+    }
+}
 
 /// Create (truncate) a file readable by its owner only: outputs may hold
 /// masked values, fingerprints or, with `--reveal`, raw matches.

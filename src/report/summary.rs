@@ -2,6 +2,8 @@
 
 use crate::detect::rules::PackInfo;
 use crate::model::{Container, Coverage};
+use crate::rank::evidence::{EntityStats, MetadataExposure};
+use crate::rank::Verdict;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -18,6 +20,11 @@ pub struct Summary {
     pub revealed: bool,
     pub totals: Totals,
     pub containers: Vec<ContainerSummary>,
+    /// Every space, project, app and connector, ranked: what to exclude first.
+    pub verdicts: Vec<Verdict>,
+    /// The organization's posture checks, when an org file was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub posture: Option<serde_json::Value>,
     /// What the crawl did: preflight, requests, warnings (crawled sources only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub crawl: Option<serde_json::Value>,
@@ -61,10 +68,15 @@ pub struct ContainerSummary {
     pub container: Container,
     #[serde(flatten)]
     pub coverage: Coverage,
+    /// Items with at least one finding that is not a documentation/test value.
     pub items_with_findings: u64,
     pub findings: u64,
     pub by_category: BTreeMap<String, u64>,
     pub by_entity: BTreeMap<String, u64>,
+    /// Per entity: distinct values, items, weight — what the ranking reads.
+    pub entities: Vec<EntityStats>,
+    /// Sensitive values in the container's own name or key (metadata).
+    pub metadata_exposures: Vec<MetadataExposure>,
 }
 
 impl Summary {

@@ -53,7 +53,25 @@ pub const DEMO_FILES: &[(&str, &str)] = &[
         "clients.csv",
         include_str!("../../fixtures/demo/clients.csv"),
     ),
+    (
+        "connectors.toml",
+        include_str!("../../fixtures/demo/connectors.toml"),
+    ),
+    ("org.toml", include_str!("../../fixtures/demo/org.toml")),
 ];
+
+/// The demo organization's own email domain: its addresses weigh little.
+pub const OWN_DOMAIN: &str = "acme-demo.com";
+
+/// The demo's connector inventory (TOML).
+pub fn connectors_toml() -> &'static str {
+    file("connectors.toml").unwrap_or("")
+}
+
+/// The demo's organization file (TOML), for the posture section.
+pub fn org_toml() -> &'static str {
+    file("org.toml").unwrap_or("")
+}
 
 /// The demo's client list (CSV).
 pub fn clients_csv() -> &'static str {

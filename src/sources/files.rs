@@ -87,6 +87,7 @@ pub fn collect(paths: &[std::path::PathBuf]) -> SourceData {
                 key: key.clone(),
                 name: key.clone(),
                 url: String::new(),
+                created: None,
             });
             let rel = path
                 .strip_prefix(root)

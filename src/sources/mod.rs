@@ -2,6 +2,7 @@
 //! Atlassian crawler (`atlassian`). Every source yields the same units.
 
 pub mod atlassian;
+pub mod connectors;
 pub mod demo;
 pub mod files;
 
@@ -58,6 +59,8 @@ pub enum SourceEvent {
     /// A container's listing could not be read to the end: it cannot be
     /// complete, whatever its items say.
     ContainerIncomplete { key: String, reason: String },
+    /// Only the container's inventory record can be read (a connector).
+    ContainerInventoryOnly { key: String },
     /// Something the reader of the report should know that concerns no one
     /// container (a product whose containers could not all be listed).
     Warning(String),

@@ -3658,6 +3658,8 @@ impl Gen {
             ("jira/fields.json".into(), pretty(fields)),
             ("jira/issues.json".into(), pretty(Value::Array(self.issues))),
             ("clients.csv".into(), clients),
+            ("connectors.toml".into(), CONNECTORS_TOML.into()),
+            ("org.toml".into(), ORG_TOML.into()),
             (
                 "truth.json".into(),
                 pretty(json!({
@@ -3669,3 +3671,58 @@ impl Gen {
         ]
     }
 }
+
+/// The demo organization's connector inventory: two synced connectors with
+/// sensitive scope or notes, one synced public website, one direct.
+const CONNECTORS_TOML: &str = r#"# The demo organization's Teamwork Graph connectors, as an admin would list
+# them for `withhold scan --connectors` (no API lists connectors).
+
+[[connector]]
+name = "Google Drive"
+type = "google-drive"
+sync = "synced"
+scope = "Shared drives: People Ops, Payroll, Sales"
+owner = "it-admins@acme-demo.com"
+notes = "Synced since June for Rovo search"
+
+[[connector]]
+name = "Salesforce"
+type = "salesforce"
+sync = "synced"
+scope = "Accounts, opportunities and cases"
+owner = "revops@acme-demo.com"
+notes = "Northwind Traders and Contoso accounts included"
+
+[[connector]]
+name = "Slack"
+type = "slack"
+sync = "direct"
+scope = "Public channels"
+owner = "it-admins@acme-demo.com"
+notes = ""
+
+[[connector]]
+name = "Public website"
+type = "custom-website"
+sync = "synced"
+scope = "https://www.acme-demo.com/docs"
+owner = "web@acme-demo.com"
+notes = "Product documentation, public"
+"#;
+
+/// The demo organization as its admin describes it: Standard with a Premium
+/// trial, two organizations, EU residency — every posture check has something to say.
+const ORG_TOML: &str = r#"# The demo organization, as its admin would describe it for `--org`
+# (see `withhold posture --help` and examples/org/).
+name = "Acme Demo"
+plan = "standard"
+in_app = "on"
+metadata = "on"
+organizations = 2
+data_residency = "EU"
+
+[[trial]]
+plan = "premium"
+product = "confluence"
+ends = "2026-12-15"
+"#;

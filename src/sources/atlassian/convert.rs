@@ -46,6 +46,10 @@ pub fn space_container(base: &str, sp: &Value) -> Container {
         key: s(sp, "key"),
         name: s(sp, "name"),
         url: webui(base, sp),
+        created: sp
+            .get("createdAt")
+            .and_then(Value::as_str)
+            .map(str::to_string),
     }
 }
 
@@ -67,6 +71,8 @@ pub fn project_container(base: &str, pr: &Value) -> Container {
         key: s(pr, "key"),
         name: s(pr, "name"),
         url: format!("{base}/browse/{}", s(pr, "key")),
+        // Jira does not say when a project was created.
+        created: None,
     }
 }
 

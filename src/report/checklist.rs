@@ -1,0 +1,204 @@
+//! `checklist.md`: what an admin clicks in Atlassian Administration →
+//! Security → Data contribution, tab by tab, in rank order (DESIGN §8).
+//!
+//! Written for someone working through it with the page open: one checkbox per
+//! action, the name as the page shows it, and the reason in one line.
+
+use crate::rank::words::app_name;
+use crate::rank::{describe_exposure, Recommendation, Tab, Verdict};
+use crate::report::summary::Summary;
+use std::fmt::Write as _;
+
+/// The checklist for a scan's verdicts and (when given) posture checks.
+pub fn render(summary: &Summary) -> String {
+    let mut md = String::new();
+    let v = &summary.verdicts;
+    let count = |r: Recommendation| v.iter().filter(|x| x.recommendation == r).count();
+    let _ = writeln!(md, "# Data contribution checklist\n");
+    let _ =
+        writeln!(
+        md,
+        "Scanned {} ({}) on {} with withhold {}: **{} to exclude, {} to review**, {} to keep.\n",
+        summary.source.paths.join(", "),
+        summary.source.kind,
+        summary.finished_at.get(..10).unwrap_or(&summary.finished_at),
+        summary.tool.version,
+        count(Recommendation::Exclude),
+        count(Recommendation::Review),
+        count(Recommendation::Keep),
+    );
+    let _ = writeln!(
+        md,
+        "Open **admin.atlassian.com → Security → Data contribution** (organization admins only). \
+If in-app data contribution is **on**, add the items below to the excluded list of their tab; \
+if it is **off**, make sure none of them is in the included list. Changes to the list are made \
+with **More actions** on the tab. There is no import: each line is one selection.\n"
+    );
+
+    for tab in [Tab::Spaces, Tab::AtlassianApps, Tab::Connectors] {
+        let rows: Vec<&Verdict> = v.iter().filter(|x| x.tab == tab).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let _ = writeln!(md, "## {} tab\n", tab.title());
+        match tab {
+            Tab::Spaces => {
+                let _ = writeln!(
+                    md,
+                    "Confluence spaces, and Jira / Jira Service Management projects (Jira now \
+calls projects spaces). If the tab does not list a Jira project, exclude it through its app in \
+the Atlassian apps tab or switch in-app contribution off.\n"
+                );
+            }
+            Tab::AtlassianApps => {
+                let _ = writeln!(
+                    md,
+                    "Excluding an app withholds all of its spaces at once, including spaces \
+created later. Only worth it where most of the app would be excluded anyway.\n"
+                );
+            }
+            Tab::Connectors => {
+                let _ = writeln!(
+                    md,
+                    "Connector content cannot be read by withhold or by any API: these verdicts \
+come from the inventory you supplied (type, sync mode, scope, notes).\n"
+                );
+            }
+            Tab::None => {}
+        }
+        for (heading, rec) in [
+            ("Exclude", Recommendation::Exclude),
+            ("Review, then exclude or keep", Recommendation::Review),
+        ] {
+            let group: Vec<&&Verdict> = rows.iter().filter(|x| x.recommendation == rec).collect();
+            if group.is_empty() {
+                continue;
+            }
+            let _ = writeln!(md, "### {heading}\n");
+            for x in group {
+                item(&mut md, x);
+            }
+            md.push('\n');
+        }
+        let kept: Vec<String> = rows
+            .iter()
+            .filter(|x| x.recommendation == Recommendation::Keep)
+            .map(|x| label(x))
+            .collect();
+        if !kept.is_empty() {
+            let _ = writeln!(md, "Keep (nothing to do): {}.\n", kept.join(", "));
+        }
+    }
+
+    let renames: Vec<&Verdict> = v
+        .iter()
+        .filter(|x| !x.metadata_exposures.is_empty())
+        .collect();
+    if !renames.is_empty() {
+        let _ = writeln!(md, "## Rename (metadata is contributed anyway)\n");
+        let _ = writeln!(
+            md,
+            "Below Enterprise, metadata such as space and project names is always contributed: \
+excluding these does not withhold their names. Rename them in the product.\n"
+        );
+        for x in renames {
+            let what: Vec<String> = x.metadata_exposures.iter().map(describe_exposure).collect();
+            let _ = writeln!(
+                md,
+                "- [ ] {} — its name or key holds {}",
+                label(x),
+                what.join(", ")
+            );
+        }
+        md.push('\n');
+    }
+
+    if let Some(checks) = summary.posture.as_ref().and_then(|p| p.as_array()) {
+        let _ = writeln!(md, "## Posture\n");
+        for c in checks {
+            let status = c.get("status").and_then(|s| s.as_str()).unwrap_or("");
+            if status == "ok" {
+                continue;
+            }
+            let text = |k: &str| c.get(k).and_then(|s| s.as_str()).unwrap_or("").to_string();
+            let due = c
+                .get("due")
+                .and_then(|s| s.as_str())
+                .map(|d| format!(" (by {d})"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                md,
+                "- [ ] **{}** [{}]{due}: {} → {}",
+                text("title"),
+                status,
+                text("finding"),
+                text("recommendation")
+            );
+        }
+        md.push('\n');
+    }
+    let _ = writeln!(
+        md,
+        "Re-run the scan after new spaces or connectors appear: new spaces contribute as soon as \
+they exist, new apps after 30 days."
+    );
+    md
+}
+
+/// `ENG — Engineering (Confluence space)`.
+fn label(x: &Verdict) -> String {
+    let what = match x.tab {
+        Tab::AtlassianApps => "app".to_string(),
+        Tab::Connectors => x
+            .connector
+            .as_ref()
+            .map(|c| format!("{} connector, {}", c.kind, c.sync))
+            .unwrap_or_else(|| "connector".into()),
+        _ => format!(
+            "{} {}",
+            app_name(x.product),
+            match x.kind {
+                crate::model::ContainerKind::Project => "project",
+                _ => "space",
+            }
+        ),
+    };
+    if x.tab == Tab::Spaces {
+        format!("**{}** — {} ({what})", md_text(&x.name), md_text(&x.key))
+    } else {
+        format!("**{}** ({what})", md_text(&x.name))
+    }
+}
+
+/// Text from the site as Markdown text: one line, no markup of its own.
+fn md_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' | '\r' | '\t' => out.push(' '),
+            '\\' | '*' | '_' | '[' | ']' | '<' | '>' | '`' | '|' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn item(md: &mut String, x: &Verdict) {
+    let _ = writeln!(
+        md,
+        "- [ ] {} — score {} ({}, coverage {})",
+        label(x),
+        x.score,
+        x.level,
+        crate::report::coverage_words(&x.coverage)
+    );
+    for r in x.reasons.iter().take(4) {
+        let _ = writeln!(md, "  - {}", md_text(r));
+    }
+    if !x.url.is_empty() {
+        let _ = writeln!(md, "  - {}", x.url);
+    }
+}
