@@ -211,7 +211,7 @@ impl OrgProfile {
                     t.plan.span(),
                     "trial.plan",
                     format!(
-                        "a trial's plan must be higher than the organization's plan ({}): a {} trial would change none of the defaults",
+                        "a trial's plan must be higher than the organization's plan ({}), and {} is not: only a higher plan's trial changes the defaults",
                         plan.label().to_lowercase(),
                         trial_plan.label().to_lowercase()
                     ),
@@ -659,6 +659,15 @@ fn containers_count(n: usize) -> String {
     }
 }
 
+/// "this space or project" / "these 3 spaces and projects".
+fn these(n: usize) -> String {
+    if n == 1 {
+        "this space or project".to_string()
+    } else {
+        format!("these {n} spaces and projects")
+    }
+}
+
 fn is_jira(product: &str) -> bool {
     matches!(product.to_ascii_lowercase().as_str(), "jira" | "jsm")
 }
@@ -711,7 +720,11 @@ fn in_app_contribution(org: &OrgProfile, facts: Option<&ScanFacts>, today: Date)
                     if !f.to_exclude.is_empty() {
                         let _ = write!(finding, " ({})", list_names(&refs_names(&f.to_exclude)));
                     }
-                    let _ = write!(finding, " and reviewing {}.", f.to_review.len());
+                    let _ = write!(
+                        finding,
+                        " and reviewing {}.",
+                        containers_count(f.to_review.len())
+                    );
                     let apps = if f.apps_to_exclude.is_empty() {
                         String::new()
                     } else {
@@ -733,9 +746,9 @@ fn in_app_contribution(org: &OrgProfile, facts: Option<&ScanFacts>, today: Date)
                             ""
                         };
                         format!(
-                            "{}: in {SETTINGS}, either exclude these {} on the Spaces tab{apps}, or switch in-app data contribution off. Then review the {} marked for review (exclusions.csv).{jira_note}",
+                            "{}: in {SETTINGS}, either exclude {} on the Spaces tab{apps}, or switch in-app data contribution off. Then review the {} marked for review (exclusions.csv).{jira_note}",
                             deadline_words(today),
-                            containers_count(f.to_exclude.len()),
+                            these(f.to_exclude.len()),
                             containers_count(f.to_review.len()),
                         )
                     };
@@ -826,8 +839,12 @@ fn metadata_contribution(org: &OrgProfile, facts: Option<&ScanFacts>, today: Dat
         }
     } else {
         format!(
-            " {} of the names contain sensitive values: {}.",
-            exposures.len(),
+            " {}: {}.",
+            if exposures.len() == 1 {
+                "1 name contains a sensitive value".to_string()
+            } else {
+                format!("{} names contain sensitive values", exposures.len())
+            },
             list_names(&exposure_list)
         )
     };
@@ -841,8 +858,8 @@ fn metadata_contribution(org: &OrgProfile, facts: Option<&ScanFacts>, today: Dat
         }
     } else {
         format!(
-            "rename these {} so their names carry no sensitive value: {} (excluding them is not enough).",
-            containers_count(exposures.len()),
+            "rename {} so that no name carries a sensitive value: {} (excluding is not enough).",
+            these(exposures.len()),
             list_names(&exposure_names)
         )
     };
@@ -1147,7 +1164,7 @@ fn new_containers(org: &OrgProfile, facts: Option<&ScanFacts>, today: Date) -> P
                     .map(|c| {
                         let age = days_between(c.created, today).max(0);
                         format!(
-                            "{} (created {}, {} ago)",
+                            "{} on {} ({} ago)",
                             container_label(&c.name, &c.key),
                             c.created,
                             days(age)
