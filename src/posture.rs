@@ -588,7 +588,7 @@ fn days(n: i64) -> String {
     }
 }
 
-/// "before 2026-08-17" while contribution has not started, "now" after.
+/// "Before 2026-08-17" while contribution has not started, "Now" after.
 fn deadline_words(today: Date) -> String {
     if today < CONTRIBUTION_STARTS {
         format!("Before {CONTRIBUTION_STARTS}")
@@ -1358,11 +1358,7 @@ fn data_residency(org: &OrgProfile, today: Date) -> PostureCheck {
         ),
         recommendation: format!(
             "{}, ask Atlassian in writing: (1) does contributed data leave the {realm} realm? (2) where are the models trained on it trained and hosted? (3) how long is contributed data kept (reported: up to 7 years), and can it be deleted? (4) is it de-identified inside the {realm} realm, before it leaves? (5) how do we get these answers confirmed in writing for our data processing agreement (DPA)? Until answered, treat contributed data as leaving the realm.",
-            if today < CONTRIBUTION_STARTS {
-                format!("Before {CONTRIBUTION_STARTS}")
-            } else {
-                "Now".to_string()
-            }
+            deadline_words(today)
         ),
         due: (today < CONTRIBUTION_STARTS).then_some(CONTRIBUTION_STARTS),
     }
