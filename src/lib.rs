@@ -8,6 +8,7 @@ pub mod cli;
 pub mod detect;
 pub mod fake_site;
 pub mod model;
+pub mod posture;
 pub mod progress;
 pub mod rank;
 pub mod report;

@@ -5,6 +5,7 @@
 //! container reached `--fail-on`).
 
 pub mod crawl;
+pub mod posture;
 pub mod rules;
 pub mod scan;
 
@@ -31,6 +32,24 @@ pub enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Check the organization's data-contribution posture: settings, trials, residency, what to do by when.
+    Posture(PostureArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PostureArgs {
+    /// The org file (TOML): plan, settings, trials, data residency. See examples/org/.
+    #[arg(long, value_name = "FILE")]
+    pub org: PathBuf,
+    /// A previous scan's output directory; its summary.json adds what the scan found.
+    #[arg(long, value_name = "DIR")]
+    pub scan: Option<PathBuf>,
+    /// The day to check for (default: today, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = crate::posture::parse_date)]
+    pub today: Option<jiff::civil::Date>,
+    /// Print the checks as a JSON array.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -190,5 +209,6 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
     match cli.command {
         Command::Scan(args) => scan::run(*args),
         Command::Rules { command } => rules::run(command),
+        Command::Posture(args) => posture::run(args),
     }
 }
