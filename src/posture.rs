@@ -34,6 +34,8 @@
 //! While a trial of a higher plan runs, that plan's defaults apply; when it ends the organization
 //! falls back to its own plan's defaults. A trial lasts through its `ends` day.
 
+use crate::model::ContainerKind;
+use crate::rank::{describe_exposure, Recommendation, Verdict};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -720,11 +722,15 @@ fn in_app_contribution(org: &OrgProfile, facts: Option<&ScanFacts>, today: Date)
                     if !f.to_exclude.is_empty() {
                         let _ = write!(finding, " ({})", list_names(&refs_names(&f.to_exclude)));
                     }
-                    let _ = write!(
-                        finding,
-                        " and reviewing {}.",
-                        containers_count(f.to_review.len())
-                    );
+                    if f.to_review.is_empty() {
+                        finding.push_str(", with none to review.");
+                    } else {
+                        let _ = write!(
+                            finding,
+                            " and reviewing {}.",
+                            containers_count(f.to_review.len())
+                        );
+                    }
                     let apps = if f.apps_to_exclude.is_empty() {
                         String::new()
                     } else {
@@ -745,11 +751,18 @@ fn in_app_contribution(org: &OrgProfile, facts: Option<&ScanFacts>, today: Date)
                         } else {
                             ""
                         };
+                        let then_review = if f.to_review.is_empty() {
+                            String::new()
+                        } else {
+                            format!(
+                                " Then review the {} marked for review (exclusions.csv).",
+                                containers_count(f.to_review.len())
+                            )
+                        };
                         format!(
-                            "{}: in {SETTINGS}, either exclude {} on the Spaces tab{apps}, or switch in-app data contribution off. Then review the {} marked for review (exclusions.csv).{jira_note}",
+                            "{}: in {SETTINGS}, either exclude {} on the Spaces tab{apps}, or switch in-app data contribution off.{then_review}{jira_note}",
                             deadline_words(today),
                             these(f.to_exclude.len()),
-                            containers_count(f.to_review.len()),
                         )
                     };
                 }
@@ -1181,13 +1194,12 @@ fn new_containers(org: &OrgProfile, facts: Option<&ScanFacts>, today: Date) -> P
                     .map(|c| container_label(&c.name, &c.key))
                     .collect();
                 recommendation = format!(
-                    "Check {} now and exclude {} if {} sensitive content: {}. {schedule}",
+                    "Check {} now and exclude {}: {}. {schedule}",
                     if recent.len() == 1 { "it" } else { "them" },
-                    if recent.len() == 1 { "it" } else { "those" },
                     if recent.len() == 1 {
-                        "it holds"
+                        "it if it holds sensitive content"
                     } else {
-                        "hold"
+                        "those that hold sensitive content"
                     },
                     list_names(&names)
                 );
@@ -1392,14 +1404,8 @@ fn several_organizations(org: &OrgProfile, today: Date) -> PostureCheck {
     }
 }
 
-/// Read the facts a scan's `summary.json` holds for the posture. `Ok(None)` when the summary has
-/// no `verdicts` key: it comes from a scan without the ranking, which is what says what to exclude.
-///
-/// With `verdicts`, each entry is read leniently, as the ranking is expected to write it: the
-/// container's `product`, `key`, `name` (flat or under `container`), its `recommendation`
-/// (`exclude` / `review` / `keep`), and optionally `created` (a date), `name_findings`
-/// (`[{what}]`), and for connectors `connector_kind` and `sync`. Top-level `apps_to_exclude`
-/// (strings) and `finished_at` are read too. Entries that lack a key or name are skipped.
+/// The facts of a previous scan's `summary.json` (`withhold posture --scan DIR`);
+/// `None` for a summary written before verdicts existed.
 pub fn facts_from_summary(path: &Path) -> Result<Option<ScanFacts>, PostureError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| PostureError::Read {
@@ -1414,37 +1420,33 @@ pub fn facts_from_summary(path: &Path) -> Result<Option<ScanFacts>, PostureError
     let Some(verdicts) = value.get("verdicts") else {
         return Ok(None);
     };
-    let verdicts = verdicts.as_array().ok_or_else(|| PostureError::Summary {
-        file: file.clone(),
-        reason: "`verdicts` is not a list".into(),
-    })?;
+    let verdicts: Vec<Verdict> =
+        serde_json::from_value(verdicts.clone()).map_err(|e| PostureError::Summary {
+            file: file.clone(),
+            reason: format!("`verdicts` is not what this version writes: {e}"),
+        })?;
+    let finished_at = value
+        .get("finished_at")
+        .and_then(|v| v.as_str())
+        .unwrap_or("");
+    Ok(Some(facts_from_verdicts(&verdicts, finished_at)))
+}
 
+/// What the posture checks need of a scan's ranked verdicts.
+pub fn facts_from_verdicts(verdicts: &[Verdict], finished_at: &str) -> ScanFacts {
     let mut facts = ScanFacts {
-        scanned_at: value
-            .get("finished_at")
-            .and_then(|v| v.as_str())
-            .and_then(date_prefix),
+        scanned_at: date_prefix(finished_at),
         ..ScanFacts::default()
     };
-    let s = |v: &serde_json::Value, k: &str| -> Option<String> {
-        v.get(k).and_then(|x| x.as_str()).map(str::to_string)
-    };
     for v in verdicts {
-        // The container's identity may sit flat in the verdict or under `container`.
-        let c = v.get("container").unwrap_or(v);
-        let (Some(key), Some(name)) = (s(c, "key"), s(c, "name")) else {
-            continue;
-        };
-        let product = s(c, "product").unwrap_or_default();
-        let recommendation = s(v, "recommendation").unwrap_or_default();
-        if product == "connector" {
+        let product = v.product.as_str().to_string();
+        let recommendation = v.recommendation.as_str().to_string();
+        if let Some(c) = &v.connector {
             let connector = ConnectorRef {
-                name: name.clone(),
-                kind: s(c, "connector_kind")
-                    .or_else(|| s(v, "connector_kind"))
-                    .unwrap_or_default(),
-                sync: s(c, "sync").or_else(|| s(v, "sync")).unwrap_or_default(),
-                recommendation: recommendation.clone(),
+                name: v.name.clone(),
+                kind: c.kind.clone(),
+                sync: c.sync.clone(),
+                recommendation,
             };
             if connector.sync == "synced" {
                 facts.synced_connectors.push(connector);
@@ -1453,46 +1455,40 @@ pub fn facts_from_summary(path: &Path) -> Result<Option<ScanFacts>, PostureError
             }
             continue;
         }
+        if v.kind == ContainerKind::App {
+            if v.recommendation == Recommendation::Exclude {
+                facts.apps_to_exclude.push(v.name.clone());
+            }
+            continue;
+        }
         let r = ContainerRef {
             product: product.clone(),
-            key: key.clone(),
-            name: name.clone(),
+            key: v.key.clone(),
+            name: v.name.clone(),
         };
-        match recommendation.as_str() {
-            "exclude" => facts.to_exclude.push(r),
-            "review" => facts.to_review.push(r),
-            _ => {}
+        match v.recommendation {
+            Recommendation::Exclude => facts.to_exclude.push(r),
+            Recommendation::Review => facts.to_review.push(r),
+            Recommendation::Keep => {}
         }
-        if let Some(created) = s(c, "created")
-            .or_else(|| s(v, "created"))
-            .as_deref()
-            .and_then(date_prefix)
-        {
+        if let Some(created) = v.created.as_deref().and_then(date_prefix) {
             facts.recent_containers.push(RecentContainer {
                 product: product.clone(),
-                key: key.clone(),
-                name: name.clone(),
+                key: v.key.clone(),
+                name: v.name.clone(),
                 created,
             });
         }
-        if let Some(found) = v.get("name_findings").and_then(|x| x.as_array()) {
-            for what in found.iter().filter_map(|x| s(x, "what")) {
-                facts.metadata_exposures.push(MetadataExposureRef {
-                    product: product.clone(),
-                    key: key.clone(),
-                    name: name.clone(),
-                    what,
-                });
-            }
+        for m in &v.metadata_exposures {
+            facts.metadata_exposures.push(MetadataExposureRef {
+                product: product.clone(),
+                key: v.key.clone(),
+                name: v.name.clone(),
+                what: describe_exposure(m),
+            });
         }
     }
-    if let Some(apps) = value.get("apps_to_exclude").and_then(|x| x.as_array()) {
-        facts.apps_to_exclude = apps
-            .iter()
-            .filter_map(|a| a.as_str().map(str::to_string))
-            .collect();
-    }
-    Ok(Some(facts))
+    facts
 }
 
 /// The date of an RFC 3339 timestamp or a plain date (`2026-06-01T…` → 2026-06-01).

@@ -626,29 +626,55 @@ fn a_summary_without_verdicts_gives_no_facts() {
 
 #[test]
 fn a_summary_with_verdicts_feeds_the_checks() {
+    // The summary.json of a real scan of the demo, as `posture --scan` reads it.
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("summary.json"),
-        r#"{"finished_at": "2026-05-31T10:00:00Z",
-            "verdicts": [
-              {"product": "confluence", "key": "PAY", "name": "Payroll", "recommendation": "exclude",
-               "created": "2026-05-27",
-               "name_findings": [{"what": "a client name (Northwind Traders)"}]},
-              {"container": {"product": "jira", "key": "OPS", "name": "Operations"}, "recommendation": "review"},
-              {"product": "connector", "key": "gdrive", "name": "Sales Drive", "connector_kind": "Google Drive",
-               "sync": "synced", "recommendation": "exclude"}
-            ]}"#,
-    )
-    .expect("write");
+    let scan = Command::new(env!("CARGO_BIN_EXE_withhold"))
+        .args(["scan", "--demo", "--offline", "--quiet", "--out"])
+        .arg(dir.path())
+        .env("WITHHOLD_KEY_FILE", dir.path().join("key"))
+        .output()
+        .expect("the binary runs");
+    assert_eq!(scan.status.code(), Some(0), "{}", stderr(&scan));
     let f = facts_from_summary(&dir.path().join("summary.json"))
         .expect("reads")
         .expect("has verdicts");
-    assert_eq!(f.scanned_at, Some(day("2026-05-31")));
-    assert_eq!(f.to_exclude, vec![cref("confluence", "PAY", "Payroll")]);
-    assert_eq!(f.to_review, vec![cref("jira", "OPS", "Operations")]);
-    assert_eq!(f.recent_containers.len(), 1);
-    assert_eq!(f.metadata_exposures.len(), 1);
-    assert_eq!(f.synced_connectors.len(), 1);
+    assert!(f.scanned_at.is_some());
+    // The demo's payment and people spaces are to exclude; apps are not spaces.
+    assert!(
+        f.to_exclude.contains(&cref("jira", "PAY", "Payments")),
+        "{:?}",
+        f.to_exclude
+    );
+    assert!(f
+        .to_exclude
+        .contains(&cref("confluence", "HR", "People Team")));
+    assert!(f.to_exclude.iter().all(|c| c.product != "connector"));
+    assert!(
+        f.apps_to_exclude.contains(&"Jira".to_string()),
+        "{:?}",
+        f.apps_to_exclude
+    );
+    // The one name holding a client name, and the synced connectors of the inventory.
+    assert_eq!(f.metadata_exposures.len(), 1, "{:?}", f.metadata_exposures);
+    assert_eq!(f.metadata_exposures[0].key, "NWM");
+    assert!(f.metadata_exposures[0].what.contains("Northwind Traders"));
+    let synced: Vec<&str> = f
+        .synced_connectors
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert!(
+        synced.contains(&"Salesforce") && synced.contains(&"Google Drive"),
+        "{synced:?}"
+    );
+    assert!(f.other_connectors.iter().any(|c| c.name == "Slack"));
+    // Confluence reports creation dates: the demo's spaces were made in January 2026.
+    let eng = f
+        .recent_containers
+        .iter()
+        .find(|c| c.key == "ENG")
+        .expect("ENG has a creation date");
+    assert_eq!(eng.created, day("2026-01-30"));
 
     let org = example("standard.toml");
     let o = withhold(&[
@@ -658,14 +684,17 @@ fn a_summary_with_verdicts_feeds_the_checks() {
         "--scan",
         dir.path().to_str().expect("utf-8 path"),
         "--today",
-        "2026-06-01",
+        "2026-02-01",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
+    let excluded = format!("excluding {} spaces and projects (", f.to_exclude.len());
+    assert!(out.contains(&excluded), "{out}");
     assert!(
-        out.contains("excluding 1 space or project (Payroll (PAY))"),
+        out.contains("Engineering (ENG) on 2026-01-30 (2 days ago)"),
         "{out}"
     );
+    assert!(out.contains("exclude Salesforce (salesforce)"), "{out}");
 }
 
 #[test]
