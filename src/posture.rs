@@ -556,6 +556,39 @@ pub struct PostureCheck {
     pub due: Option<Date>,
 }
 
+/// The posture as a scan's outputs carry it: whose, on which day, and the checks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PostureSection {
+    pub organization: String,
+    pub plan: &'static str,
+    pub checked_on: Date,
+    /// "Premium trial (Confluence) until 2026-12-15" while one runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trial: Option<String>,
+    pub checks: Vec<PostureCheck>,
+}
+
+impl PostureSection {
+    pub fn new(org: &OrgProfile, facts: Option<&ScanFacts>, today: Date) -> PostureSection {
+        PostureSection {
+            organization: org.name.clone(),
+            plan: org.plan.label(),
+            checked_on: today,
+            trial: org
+                .active_trial(today)
+                .map(|t| format!("{} until {}", t.label(), t.ends)),
+            checks: assess(org, facts, today),
+        }
+    }
+}
+
+/// Today in UTC: the day posture checks are made for unless one is given.
+pub fn today_utc() -> Date {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+}
+
 /// Check the organization's posture on `today`, with what a scan found when there is one.
 /// The checks come in a fixed order: in-app, metadata, trials, new containers, connectors,
 /// data residency, several organizations.

@@ -290,6 +290,7 @@ pub fn run(
         totals,
         containers,
         verdicts: Vec::new(),
+        thresholds: req.policy.thresholds.clone(),
         posture: None,
         crawl: None,
     };

@@ -94,6 +94,7 @@ fn the_demo_writes_every_output() {
         "summary.json",
         "exclusions.csv",
         "checklist.md",
+        "report.html",
     ] {
         let path = dir.path().join("out").join(name);
         let meta = std::fs::metadata(&path).unwrap_or_else(|_| panic!("{name} written"));

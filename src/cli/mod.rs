@@ -116,6 +116,9 @@ pub struct VerdictArgs {
     /// `name,type,sync,scope,owner,notes`): no API lists connectors.
     #[arg(long, value_name = "FILE")]
     pub connectors: Option<PathBuf>,
+    /// The org file (TOML, see examples/org/): adds the posture checks to the outputs.
+    #[arg(long, value_name = "FILE")]
+    pub org: Option<PathBuf>,
     /// Exit with code 1 when any container reaches this level: high, moderate or low.
     #[arg(long, value_name = "LEVEL", value_parser = ["high", "moderate", "low"])]
     pub fail_on: Option<String>,

@@ -32,11 +32,7 @@ pub fn run(args: PostureArgs) -> Result<i32, CliError> {
             facts
         }
     };
-    let today = args.today.unwrap_or_else(|| {
-        jiff::Timestamp::now()
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .date()
-    });
+    let today = args.today.unwrap_or_else(crate::posture::today_utc);
     let checks = assess(&org, facts.as_ref(), today);
 
     let mut out = std::io::stdout().lock();

@@ -9,6 +9,7 @@ use crate::detect::fingerprint::{default_key_path, Fingerprinter};
 use crate::detect::rules::RuleSet;
 use crate::fake_site::{FakeSiteConfig, SiteData};
 use crate::model::CoverageStatus;
+use crate::posture::{facts_from_verdicts, today_utc, OrgProfile, PostureSection};
 use crate::progress::{Progress, ProgressMode};
 use crate::rank::policy::Policy;
 use crate::rank::{Level, Recommendation, Verdict};
@@ -23,6 +24,8 @@ use std::sync::Arc;
 pub fn run(args: ScanArgs) -> Result<i32, CliError> {
     let policy = load_policy(&args.verdict, args.demo)?;
     let connectors = load_connectors(&args.verdict, args.demo)?;
+    // Read before the scan: a bad org file must not cost a crawl.
+    let org = load_org(&args.verdict, args.demo)?;
     let rule_set = RuleSet::load(args.detect.rules.as_deref())
         .map_err(|e| CliError::Config(format!("rule pack refused: {e}")))?;
     let clients = match (&args.clients, args.demo) {
@@ -130,6 +133,10 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
 
     let mut summary = outcome.summary;
     summary.verdicts = crate::rank::rank(&summary.containers, &connectors, &policy);
+    if let Some(org) = &org {
+        let facts = facts_from_verdicts(&summary.verdicts, &summary.finished_at);
+        summary.posture = Some(PostureSection::new(org, Some(&facts), today_utc()));
+    }
     let paths = write_outputs(&args.out, &summary)?;
     // A crawl that stopped: everything read so far is written, then the error.
     let report = crawl?;
@@ -187,6 +194,18 @@ fn load_policy(args: &VerdictArgs, demo: bool) -> Result<Policy, CliError> {
             .push(sources::demo::OWN_DOMAIN.to_string());
     }
     Ok(policy)
+}
+
+fn load_org(args: &VerdictArgs, demo: bool) -> Result<Option<OrgProfile>, CliError> {
+    let refused = |e: crate::posture::PostureError| CliError::Config(e.to_string());
+    match (&args.org, demo) {
+        (Some(path), _) => OrgProfile::from_file(path).map(Some).map_err(refused),
+        // The demo brings its own organization.
+        (None, true) => OrgProfile::from_toml("fixtures/demo/org.toml", sources::demo::org_toml())
+            .map(Some)
+            .map_err(refused),
+        (None, false) => Ok(None),
+    }
 }
 
 fn load_connectors(args: &VerdictArgs, demo: bool) -> Result<Vec<ConnectorRecord>, CliError> {

@@ -4,6 +4,7 @@
 //! Written for someone working through it with the page open: one checkbox per
 //! action, the name as the page shows it, and the reason in one line.
 
+use crate::posture::CheckStatus;
 use crate::rank::words::app_name;
 use crate::rank::{describe_exposure, Recommendation, Tab, Verdict};
 use crate::report::summary::Summary;
@@ -113,26 +114,23 @@ excluding these does not withhold their names. Rename them in the product.\n"
         md.push('\n');
     }
 
-    if let Some(checks) = summary.posture.as_ref().and_then(|p| p.as_array()) {
-        let _ = writeln!(md, "## Posture\n");
-        for c in checks {
-            let status = c.get("status").and_then(|s| s.as_str()).unwrap_or("");
-            if status == "ok" {
-                continue;
-            }
-            let text = |k: &str| c.get(k).and_then(|s| s.as_str()).unwrap_or("").to_string();
-            let due = c
-                .get("due")
-                .and_then(|s| s.as_str())
-                .map(|d| format!(" (by {d})"))
-                .unwrap_or_default();
+    if let Some(p) = &summary.posture {
+        let _ = writeln!(
+            md,
+            "## Posture: {} ({} plan), checked on {}\n",
+            md_text(&p.organization),
+            p.plan,
+            p.checked_on
+        );
+        for c in p.checks.iter().filter(|c| c.status != CheckStatus::Ok) {
+            let due = c.due.map(|d| format!(" (by {d})")).unwrap_or_default();
             let _ = writeln!(
                 md,
                 "- [ ] **{}** [{}]{due}: {} → {}",
-                text("title"),
-                status,
-                text("finding"),
-                text("recommendation")
+                md_text(&c.title),
+                c.status.as_str(),
+                md_text(&c.finding),
+                md_text(&c.recommendation)
             );
         }
         md.push('\n');

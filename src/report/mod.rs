@@ -3,6 +3,7 @@
 pub mod checklist;
 pub mod exclusions;
 pub mod findings;
+pub mod html;
 pub mod summary;
 
 use crate::model::{Coverage, CoverageStatus};
@@ -52,6 +53,10 @@ pub fn write_outputs(dir: &Path, summary: &Summary) -> anyhow::Result<OutputPath
     })?;
     write_file(&paths.checklist, |w| {
         w.write_all(checklist::render(summary).as_bytes())?;
+        Ok(())
+    })?;
+    write_file(&paths.report, |w| {
+        w.write_all(html::render(summary).as_bytes())?;
         Ok(())
     })?;
     Ok(paths)

@@ -2,7 +2,9 @@
 
 use crate::detect::rules::PackInfo;
 use crate::model::{Container, Coverage};
+use crate::posture::PostureSection;
 use crate::rank::evidence::{EntityStats, MetadataExposure};
+use crate::rank::policy::Thresholds;
 use crate::rank::Verdict;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -22,9 +24,11 @@ pub struct Summary {
     pub containers: Vec<ContainerSummary>,
     /// Every space, project, app and connector, ranked: what to exclude first.
     pub verdicts: Vec<Verdict>,
+    /// The policy's score thresholds the levels were cut at.
+    pub thresholds: Thresholds,
     /// The organization's posture checks, when an org file was given.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub posture: Option<serde_json::Value>,
+    pub posture: Option<PostureSection>,
     /// What the crawl did: preflight, requests, warnings (crawled sources only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub crawl: Option<serde_json::Value>,

@@ -1,0 +1,488 @@
+//! The sections of `report.html`, in the order a compliance officer reads them.
+
+use super::charts::{self, category_words, recommendation_colour, CATEGORY_COLOURS};
+use super::{attr, text};
+use crate::model::{ContainerKind, CoverageStatus};
+use crate::posture::CheckStatus;
+use crate::rank::words::app_name;
+use crate::rank::{describe_exposure, Recommendation, Tab, Verdict};
+use crate::report::coverage_words;
+use crate::report::summary::Summary;
+use std::fmt::Write as _;
+
+/// Containers named in the verdict section before "and N more".
+const HEADLINE_ROWS: usize = 6;
+
+fn count(s: &Summary, r: Recommendation) -> usize {
+    s.verdicts.iter().filter(|v| v.recommendation == r).count()
+}
+
+/// Spaces, projects and connectors not fully read. Apps are left out: an app
+/// is partial because one of its spaces is, and that space is named already.
+fn not_fully_read(s: &Summary) -> Vec<&Verdict> {
+    s.verdicts
+        .iter()
+        .filter(|v| {
+            v.kind != ContainerKind::App
+                && matches!(
+                    v.coverage.status,
+                    CoverageStatus::Partial | CoverageStatus::Failed
+                )
+        })
+        .collect()
+}
+
+/// "Engineering (ENG, Confluence space)", "Jira (Atlassian app)".
+fn what_it_is(v: &Verdict) -> String {
+    match v.kind {
+        ContainerKind::App => "Atlassian app".into(),
+        ContainerKind::Connector => match &v.connector {
+            Some(c) => format!("{} connector, {}", c.kind, c.sync),
+            None => "connector".into(),
+        },
+        ContainerKind::Project => format!("{} project", app_name(v.product)),
+        ContainerKind::Space => format!("{} space", app_name(v.product)),
+        ContainerKind::Directory => "directory".into(),
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+pub fn verdict(page: &mut String, s: &Summary) {
+    let (exclude, review, keep) = (
+        count(s, Recommendation::Exclude),
+        count(s, Recommendation::Review),
+        count(s, Recommendation::Keep),
+    );
+    let renames = s
+        .verdicts
+        .iter()
+        .filter(|v| !v.metadata_exposures.is_empty())
+        .count();
+    let partial = not_fully_read(s);
+    let headline = match (exclude, review) {
+        (0, 0) => "Nothing to exclude: no container holds enough to withhold".to_string(),
+        (0, r) => format!(
+            "Nothing to exclude yet: {} to review",
+            plural(r, "container", "containers")
+        ),
+        (e, _) => format!(
+            "Exclude {} of {} from Atlassian's AI data contribution",
+            e,
+            plural(s.verdicts.len(), "container", "containers")
+        ),
+    };
+    let _ = write!(
+        page,
+        r#"<section id="verdict"><h2>Verdict</h2><p class="headline">{}</p>"#,
+        text(&headline)
+    );
+    let t = &s.totals;
+    let _ = write!(
+        page,
+        "<p>withhold read {} in {} of <b>{}</b> and raised {} ({} of them documentation or test values, which weigh nothing). \
+Of its {}, {} should be excluded, {} a person to decide, and {} can stay as they are.</p>",
+        plural(t.items_scanned as usize, "item", "items"),
+        plural(t.containers, "container", "containers"),
+        text(&s.source.paths.join(", ")),
+        plural(t.findings as usize, "finding", "findings"),
+        t.test_values,
+        plural(s.verdicts.len(), "space, project, app and connector", "spaces, projects, apps and connectors"),
+        exclude,
+        if review == 1 { "1 needs".to_string() } else { format!("{review} need") },
+        keep
+    );
+    let _ = write!(
+        page,
+        r#"<div class="tiles"><div class="tile exclude"><b>{exclude}</b>to exclude</div><div class="tile review"><b>{review}</b>to review</div><div class="tile keep"><b>{keep}</b>to keep</div><div class="tile"><b>{renames}</b>to rename</div><div class="tile"><b>{}</b>not fully read</div></div>"#,
+        partial.len()
+    );
+    let first: Vec<&Verdict> = s
+        .verdicts
+        .iter()
+        .filter(|v| v.recommendation == Recommendation::Exclude)
+        .collect();
+    if !first.is_empty() {
+        page.push_str("<h3>Exclude first</h3><ol class=\"first\">");
+        for v in first.iter().take(HEADLINE_ROWS) {
+            let _ = write!(
+                page,
+                "<li><b>{}</b> <span class=\"key\">{}</span> ({}), score {}: {}</li>",
+                text(&v.name),
+                text(&v.key),
+                text(&what_it_is(v)),
+                v.score,
+                text(v.reasons.first().map_or("", String::as_str))
+            );
+        }
+        page.push_str("</ol>");
+        if first.len() > HEADLINE_ROWS {
+            let _ = write!(
+                page,
+                "<p>… and {} more in the table below and in <code>exclusions.csv</code>.</p>",
+                first.len() - HEADLINE_ROWS
+            );
+        }
+    }
+    if !partial.is_empty() {
+        let names: Vec<String> = partial
+            .iter()
+            .map(|v| format!("{} ({})", v.name, coverage_words(&v.coverage)))
+            .collect();
+        let _ = write!(
+            page,
+            r#"<p class="danger">{} not fully read: {}. Nothing unread is called clean: a container with little found in what was read is marked for review until a complete scan reads it.</p>"#,
+            plural(partial.len(), "container was", "containers were"),
+            text(&names.join("; "))
+        );
+    }
+    for w in &t.warnings {
+        let _ = write!(page, r#"<p class="warning">{}</p>"#, text(w));
+    }
+    if renames > 0 {
+        let _ = write!(
+            page,
+            r##"<p class="warning">{} a sensitive value. Names are metadata, contributed even when the container is excluded (below Enterprise): rename {}. See <a href="#renames">Rename</a>.</p>"##,
+            plural(renames, "name holds", "names hold"),
+            if renames == 1 { "it" } else { "them" }
+        );
+    }
+    if let Some(p) = &s.posture {
+        let act = p
+            .checks
+            .iter()
+            .filter(|c| c.status == CheckStatus::Action)
+            .count();
+        let watch = p
+            .checks
+            .iter()
+            .filter(|c| c.status == CheckStatus::Attention)
+            .count();
+        let _ = write!(
+            page,
+            r##"<p>Posture of {} ({} plan) on {}: <b>{} to act on</b>, {} to watch. See <a href="#posture">Posture</a>.</p>"##,
+            text(&p.organization),
+            p.plan,
+            p.checked_on,
+            act,
+            watch
+        );
+    }
+    if s.revealed {
+        page.push_str(
+            r#"<p class="danger">This scan ran with <code>--reveal</code>: findings.jsonl holds raw matched values. Keep it out of tickets and shared drives.</p>"#,
+        );
+    }
+    page.push_str("</section>\n");
+}
+
+pub fn containers(page: &mut String, s: &Summary) {
+    let _ = write!(
+        page,
+        r#"<section id="containers"><h2>Containers, ranked</h2><p>Every space, project, app and connector, most urgent first. The score runs from 0 to 100; {} and above is excluded, {} and above is reviewed. The reasons say what was found, counted as distinct values; documentation and test values are named but weigh nothing.</p>"#,
+        s.thresholds.high, s.thresholds.moderate
+    );
+    page.push_str(
+        r#"<table class="ranked"><thead><tr><th class="num">#</th><th>Verdict</th><th class="num">Score</th><th>Container</th><th>Coverage</th><th>Why</th><th>Found</th></tr></thead><tbody>"#,
+    );
+    for v in &s.verdicts {
+        row(page, v);
+    }
+    page.push_str("</tbody></table></section>\n");
+}
+
+fn row(page: &mut String, v: &Verdict) {
+    let rec = v.recommendation.as_str();
+    let _ = write!(
+        page,
+        r#"<tr class="verdict {rec}" data-rank="{}" data-key="{}" data-recommendation="{rec}" data-level="{}" data-score="{}"><td class="num">{}</td><td><span class="badge {rec}">{rec}</span><br><span class="level">{} level</span></td><td class="num">{}<span class="meter"><span style="width:{}%;background:{}"></span></span></td>"#,
+        v.rank,
+        attr(&v.key),
+        v.level,
+        v.score,
+        v.rank,
+        v.level,
+        v.score,
+        v.score.min(100),
+        recommendation_colour(v.recommendation),
+    );
+    let _ = write!(
+        page,
+        r#"<td><b>{}</b><br><span class="key">{}</span> · {}<br><span class="level">{} tab</span>"#,
+        text(&v.name),
+        text(&v.key),
+        text(&what_it_is(v)),
+        v.tab.title()
+    );
+    page.push_str("</td>");
+    let coverage = coverage_words(&v.coverage);
+    let class = match v.coverage.status {
+        CoverageStatus::Partial | CoverageStatus::Failed => " class=\"partial\"",
+        _ => "",
+    };
+    let _ = write!(page, "<td><span{class}>{}</span>", text(&coverage));
+    if v.kind != ContainerKind::App && v.coverage.status != CoverageStatus::Inventory {
+        let _ = write!(
+            page,
+            "<br><span class=\"level\">{} with findings</span>",
+            plural(v.items_with_findings as usize, "item", "items")
+        );
+    }
+    page.push_str("</td><td><ul class=\"reasons\">");
+    for r in &v.reasons {
+        let _ = write!(page, "<li>{}</li>", text(r));
+    }
+    page.push_str("</ul></td><td>");
+    for (c, colour) in CATEGORY_COLOURS {
+        if let Some(n) = v.by_category.get(&c) {
+            let _ = write!(
+                page,
+                r#"<span class="chip" style="background:{colour}" title="distinct values">{} {n}</span>"#,
+                category_words(c)
+            );
+        }
+    }
+    page.push_str("</td></tr>");
+}
+
+pub fn charts(page: &mut String, s: &Summary) {
+    let cut = |n: usize| {
+        if n > charts::MAX_ROWS {
+            format!(
+                " The top {} of {n} are drawn; the table holds all of them.",
+                charts::MAX_ROWS
+            )
+        } else {
+            String::new()
+        }
+    };
+    let found = s
+        .verdicts
+        .iter()
+        .filter(|v| !v.by_category.is_empty())
+        .count();
+    let read = s
+        .verdicts
+        .iter()
+        .filter(|v| v.kind != ContainerKind::App)
+        .count();
+    let _ = write!(
+        page,
+        r#"<section id="charts"><h2>Charts</h2>
+<figure>{}<figcaption>Score per container, in rank order. Red is exclude, amber review, green keep; the dashed lines are the policy's thresholds.{}</figcaption></figure>
+<figure>{}<figcaption>Distinct sensitive values per category, in each container where something was found.{}</figcaption></figure>
+<figure>{}<figcaption>Coverage: the share of each container's items that were read (green), failed (red) or not reached (hatched). Connectors are judged from their inventory record.{}</figcaption></figure>
+</section>
+"#,
+        charts::score_chart(&s.verdicts, &s.thresholds),
+        cut(s.verdicts.len()),
+        charts::category_chart(&s.verdicts),
+        cut(found),
+        charts::coverage_chart(&s.verdicts),
+        cut(read),
+    );
+}
+
+pub fn renames(page: &mut String, s: &Summary) {
+    let rows: Vec<&Verdict> = s
+        .verdicts
+        .iter()
+        .filter(|v| !v.metadata_exposures.is_empty())
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    page.push_str(
+        r#"<section id="renames"><h2>Rename: names are metadata</h2><p>Below Enterprise, metadata — space and project names and keys among it — is always contributed, whatever is excluded. These names hold a sensitive value; rename them in the product.</p><ul>"#,
+    );
+    for v in rows {
+        let what: Vec<String> = v.metadata_exposures.iter().map(describe_exposure).collect();
+        let _ = write!(
+            page,
+            "<li><b>{}</b> <span class=\"key\">{}</span> ({}): its name or key holds {}</li>",
+            text(&v.name),
+            text(&v.key),
+            text(&what_it_is(v)),
+            text(&what.join(", "))
+        );
+    }
+    page.push_str("</ul></section>\n");
+}
+
+pub fn posture(page: &mut String, s: &Summary) {
+    page.push_str(r#"<section id="posture"><h2>Posture</h2>"#);
+    let Some(p) = &s.posture else {
+        page.push_str(
+            "<p>No org file was given, so the organization's settings, plan, trials and data residency were not checked. \
+Run the scan with <code>--org org.toml</code> (see <code>examples/org/</code>) or <code>withhold posture --org org.toml --scan DIR</code>.</p></section>\n",
+        );
+        return;
+    };
+    let _ = write!(
+        page,
+        "<p><b>{}</b>, {} plan, checked on {}.",
+        text(&p.organization),
+        p.plan,
+        p.checked_on
+    );
+    if let Some(t) = &p.trial {
+        let _ = write!(page, " {}: its defaults apply until then.", text(t));
+    }
+    page.push_str("</p><table class=\"posture\"><thead><tr><th>Status</th><th>Check</th><th>What to do</th><th>By</th></tr></thead><tbody>");
+    for c in &p.checks {
+        let status = c.status.as_str();
+        let _ = write!(
+            page,
+            r#"<tr class="check {status}" data-check="{}"><td><span class="badge {status}">{status}</span></td><td><b>{}</b><br>{}</td><td>{}</td><td>{}</td></tr>"#,
+            c.id,
+            text(&c.title),
+            text(&c.finding),
+            text(&c.recommendation),
+            c.due.map(|d| d.to_string()).unwrap_or_default()
+        );
+    }
+    page.push_str("</tbody></table></section>\n");
+}
+
+pub fn how_to_act(page: &mut String, s: &Summary) {
+    let names = |tab: Tab| -> Vec<String> {
+        s.verdicts
+            .iter()
+            .filter(|v| v.tab == tab && v.recommendation == Recommendation::Exclude)
+            .map(|v| {
+                if tab == Tab::Spaces {
+                    format!("{} ({})", v.name, v.key)
+                } else {
+                    v.name.clone()
+                }
+            })
+            .collect()
+    };
+    page.push_str(
+        r#"<section id="act"><h2>How to act</h2><p>Exclusions are made by hand: Atlassian offers no API and no import for them. <code>checklist.md</code> has one checkbox per click, in this order; <code>exclusions.csv</code> has every row of the table above, with each container's address, for a spreadsheet or a ticket.</p><ol class="steps">"#,
+    );
+    page.push_str("<li>Sign in as an organization admin and open <b>admin.atlassian.com → Security → Data contribution</b>. If in-app data contribution is on, add the items below to the excluded list of their tab (<b>More actions</b>); if it is off, make sure none of them is on the included list.</li>");
+    for (tab, what) in [
+        (Tab::Spaces, "spaces and projects"),
+        (
+            Tab::AtlassianApps,
+            "apps, which withholds every space of the app at once, later ones too",
+        ),
+        (Tab::Connectors, "connectors"),
+    ] {
+        let list = names(tab);
+        if list.is_empty() {
+            continue;
+        }
+        let _ = write!(
+            page,
+            "<li><b>{} tab</b>: exclude {} — {}.</li>",
+            tab.title(),
+            what,
+            text(&list.join(", "))
+        );
+    }
+    let review = count(s, Recommendation::Review);
+    if review > 0 {
+        let _ = write!(
+            page,
+            "<li>Review the {}: open each, and exclude it or keep it. A value that is not sensitive (a published test number, a public address) goes in the allow list (<code>--allow allow.toml</code>) so the next scan does not raise it again.</li>",
+            plural(review, "container marked review", "containers marked review")
+        );
+    }
+    if s.verdicts.iter().any(|v| !v.metadata_exposures.is_empty()) {
+        page.push_str("<li>Rename the containers listed under <a href=\"#renames\">Rename</a>: excluding them does not withhold their names.</li>");
+    }
+    if !not_fully_read(s).is_empty() {
+        page.push_str("<li>Scan again once the containers not fully read are reachable (permissions, rate limits, outages): their verdict stands at review until then.</li>");
+    }
+    page.push_str("<li>New spaces contribute as soon as they exist, new apps after 30 days. Scan on a schedule, e.g. weekly from cron or CI with <code>withhold scan --site … --fail-on high</code>, which exits 1 when a container reaches that level.</li></ol></section>\n");
+}
+
+pub fn record(page: &mut String, s: &Summary) {
+    let t = &s.totals;
+    page.push_str(r#"<section id="record"><h2>Scan record</h2><dl class="record">"#);
+    let mut entry = |k: &str, v: String| {
+        let _ = write!(page, "<dt>{}</dt><dd>{}</dd>", text(k), v);
+    };
+    entry("Tool", text(&format!("{} {}", s.tool.name, s.tool.version)));
+    entry("Started", text(&s.started_at));
+    entry("Finished", text(&s.finished_at));
+    entry(
+        "Duration",
+        format!("{:.2} s", s.duration_ms as f64 / 1000.0),
+    );
+    entry(
+        "Source",
+        text(&format!("{}: {}", s.source.kind, s.source.paths.join(", "))),
+    );
+    entry("Detection threads", s.threads.to_string());
+    let packs: Vec<String> = s
+        .rule_packs
+        .iter()
+        .map(|p| format!("{} {} ({} rules)", p.name, p.version, p.rules))
+        .collect();
+    entry("Rule packs", text(&packs.join(", ")));
+    entry("Client list", plural(s.clients, "name", "names"));
+    entry(
+        "Raw values",
+        if s.revealed {
+            "revealed in findings.jsonl (--reveal)".into()
+        } else {
+            "never written: masked and fingerprinted".into()
+        },
+    );
+    entry(
+        "Items",
+        format!(
+            "{} seen, {} scanned, {} failed; {} documents, {} bytes",
+            t.items_seen, t.items_scanned, t.items_failed, t.documents, t.bytes
+        ),
+    );
+    let severities: Vec<String> = t
+        .by_severity
+        .iter()
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect();
+    entry(
+        "Findings",
+        text(&format!(
+            "{} ({} documentation/test values){}",
+            t.findings,
+            t.test_values,
+            if severities.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", severities.join(", "))
+            }
+        )),
+    );
+    let suppressed: u64 = t.suppressed.values().flat_map(|m| m.values()).sum();
+    entry(
+        "Allow list",
+        format!("{suppressed} candidates removed (summary.json totals.suppressed)"),
+    );
+    entry(
+        "Policy",
+        format!(
+            "exclude at score {} and above, review at {} and above",
+            s.thresholds.high, s.thresholds.moderate
+        ),
+    );
+    if let Some(crawl) = &s.crawl {
+        let n = |p: &str| crawl.pointer(p).and_then(|v| v.as_u64()).unwrap_or(0);
+        entry(
+            "Requests",
+            format!(
+                "{} sent, {} retries, {} rate-limited (429), {} server errors",
+                n("/requests/total"),
+                n("/requests/retries"),
+                n("/requests/rate_limited"),
+                n("/requests/server_errors")
+            ),
+        );
+    }
+    page.push_str("</dl></section>\n");
+}
