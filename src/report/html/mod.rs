@@ -111,6 +111,7 @@ figcaption { color: var(--muted); font-size: 13px; }
 dl.record { display: grid; grid-template-columns: max-content 1fr; gap: 4px 18px; }
 dl.record dt { color: var(--muted); } dl.record dd { margin: 0; }
 ol.steps li { margin: 6px 0; }
+td.due { white-space: nowrap; }
 code { font-family: ui-monospace, Menlo, monospace; font-size: 13px; background: #f2f2f2; padding: 0 4px; border-radius: 3px; }
 footer { color: var(--muted); font-size: 13px; padding-bottom: 32px; }
 @media print { body { background: #fff; } section { border: none; padding: 0; } nav { display: none; } th { position: static; } tr { break-inside: avoid; } }

@@ -335,15 +335,33 @@ Run the scan with <code>--org org.toml</code> (see <code>examples/org/</code>) o
         let status = c.status.as_str();
         let _ = write!(
             page,
-            r#"<tr class="check {status}" data-check="{}"><td><span class="badge {status}">{status}</span></td><td><b>{}</b><br>{}</td><td>{}</td><td>{}</td></tr>"#,
+            r#"<tr class="check {status}" data-check="{}"><td><span class="badge {status}">{status}</span></td><td><b>{}</b><br>{}</td><td>{}</td><td class="due">{}</td></tr>"#,
             c.id,
             text(&c.title),
-            text(&c.finding),
-            text(&c.recommendation),
+            prose(&c.finding),
+            prose(&c.recommendation),
             c.due.map(|d| d.to_string()).unwrap_or_default()
         );
     }
     page.push_str("</tbody></table></section>\n");
+}
+
+/// Escaped text in which `backticked` spans (commands, file names) become code.
+fn prose(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    let ticks = s.matches('`').count();
+    for (i, part) in s.split('`').enumerate() {
+        // An odd count of backticks leaves the last part as plain text.
+        if i % 2 == 1 && ticks > i {
+            let _ = write!(out, "<code>{}</code>", text(part));
+        } else {
+            if i % 2 == 1 {
+                out.push('`');
+            }
+            out.push_str(&text(part));
+        }
+    }
+    out
 }
 
 pub fn how_to_act(page: &mut String, s: &Summary) {
@@ -485,4 +503,17 @@ pub fn record(page: &mut String, s: &Summary) {
         );
     }
     page.push_str("</dl></section>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn backticked_spans_become_code_and_everything_is_escaped() {
+        assert_eq!(
+            super::prose("run `withhold scan --site <x>` & wait"),
+            "run <code>withhold scan --site &lt;x&gt;</code> &amp; wait"
+        );
+        assert_eq!(super::prose("a ` alone"), "a ` alone");
+        assert_eq!(super::prose("`a` and `b"), "<code>a</code> and `b");
+    }
 }
