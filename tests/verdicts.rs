@@ -316,6 +316,16 @@ fn the_terminal_summary_shows_the_top_containers_and_the_files() {
     assert!(text.contains("exclude"), "{text}");
     assert!(text.contains("exclusions.csv"), "{text}");
     assert!(text.contains("checklist.md"), "{text}");
+    assert!(text.contains("report.html"), "{text}");
+    assert!(
+        text.contains("1 name holds a sensitive value: names are metadata"),
+        "{text}"
+    );
+    // The demo brings its org file: the posture in one line.
+    assert!(
+        text.contains("Posture of Acme Demo (Standard plan) on "),
+        "{text}"
+    );
     // Nothing matched is printed: the demo's planted card number is not there.
     assert!(!text.contains("4929"), "{text}");
 }

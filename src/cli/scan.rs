@@ -9,7 +9,7 @@ use crate::detect::fingerprint::{default_key_path, Fingerprinter};
 use crate::detect::rules::RuleSet;
 use crate::fake_site::{FakeSiteConfig, SiteData};
 use crate::model::CoverageStatus;
-use crate::posture::{facts_from_verdicts, today_utc, OrgProfile, PostureSection};
+use crate::posture::{facts_from_verdicts, today_utc, CheckStatus, OrgProfile, PostureSection};
 use crate::progress::{Progress, ProgressMode};
 use crate::rank::policy::Policy;
 use crate::rank::{Level, Recommendation, Verdict};
@@ -301,7 +301,25 @@ fn terminal_summary(s: &Summary, paths: &OutputPaths) -> String {
     if renames > 0 {
         let _ = writeln!(
             out,
-            "\n{renames} names hold sensitive values: names are metadata, contributed even when excluded; rename them (checklist.md)."
+            "\n{}: names are metadata, contributed even when excluded; rename {} (checklist.md).",
+            if renames == 1 {
+                "1 name holds a sensitive value".to_string()
+            } else {
+                format!("{renames} names hold sensitive values")
+            },
+            if renames == 1 { "it" } else { "them" }
+        );
+    }
+    if let Some(p) = &s.posture {
+        let status = |st: CheckStatus| p.checks.iter().filter(|c| c.status == st).count();
+        let _ = writeln!(
+            out,
+            "Posture of {} ({} plan) on {}: {} to act on, {} to watch (report.html, checklist.md).",
+            p.organization,
+            p.plan,
+            p.checked_on,
+            status(CheckStatus::Action),
+            status(CheckStatus::Attention)
         );
     }
     let suppressed: u64 = t.suppressed.values().flat_map(|m| m.values()).sum();
