@@ -6,6 +6,9 @@
 //! `chromium`); `.ci/run` installs it and runs `cargo test -- --include-ignored`.
 //! `WITHHOLD_CHROMIUM` names another binary.
 
+#[path = "support/cli.rs"]
+mod cli;
+use cli::withhold;
 use regex::Regex;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -59,12 +62,7 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
 #[ignore = "needs Chromium; .ci/run runs it with --include-ignored"]
 fn chromium_renders_the_ranked_rows_and_the_charts() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_withhold"))
-        .args(["scan", "--demo", "--quiet", "--out", "out"])
-        .current_dir(dir.path())
-        .env("WITHHOLD_KEY_FILE", dir.path().join("key"))
-        .output()
-        .expect("the binary runs");
+    let out = withhold(dir.path(), &["scan", "--demo", "--quiet", "--out", "out"]);
     assert_eq!(
         out.status.code(),
         Some(0),

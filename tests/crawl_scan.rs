@@ -3,7 +3,7 @@
 //! too, and a refused token is exit code 2 with a message that helps.
 
 use std::path::Path;
-use std::process::{Command, Output};
+
 use std::sync::Arc;
 use withhold::cli::crawl::{crawl_and_scan, Target};
 use withhold::detect::allow::AllowList;
@@ -17,16 +17,9 @@ use withhold::report::summary::SourceInfo;
 use withhold::scan::{run as run_scan, ScanRequest};
 use withhold::sources::demo;
 
-fn withhold(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_withhold"))
-        .args(args)
-        .current_dir(dir)
-        .env("WITHHOLD_KEY_FILE", dir.join("key"))
-        .env_remove("ATLASSIAN_API_TOKEN")
-        .env_remove("ATLASSIAN_EMAIL")
-        .output()
-        .expect("the binary runs")
-}
+#[path = "support/cli.rs"]
+mod cli;
+use cli::withhold;
 
 fn sorted_lines(path: &Path) -> Vec<String> {
     let mut lines: Vec<String> = std::fs::read_to_string(path)

@@ -6,18 +6,11 @@
 use regex::Regex;
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn withhold(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_withhold"))
-        .args(args)
-        .current_dir(dir)
-        .env("WITHHOLD_KEY_FILE", dir.join("key"))
-        .env_remove("ATLASSIAN_API_TOKEN")
-        .env_remove("ATLASSIAN_EMAIL")
-        .output()
-        .expect("the binary runs")
-}
+#[path = "support/cli.rs"]
+mod cli;
+use cli::withhold;
 
 fn ok(out: &Output) {
     assert_eq!(

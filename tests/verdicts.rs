@@ -7,16 +7,9 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn withhold(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_withhold"))
-        .args(args)
-        .current_dir(dir)
-        .env("WITHHOLD_KEY_FILE", dir.join("key"))
-        .env_remove("ATLASSIAN_API_TOKEN")
-        .env_remove("ATLASSIAN_EMAIL")
-        .output()
-        .expect("the binary runs")
-}
+#[path = "support/cli.rs"]
+mod cli;
+use cli::withhold;
 
 fn read_json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("file written")).expect("JSON")
