@@ -232,6 +232,18 @@ pub struct Coverage {
     pub reasons: Vec<String>,
 }
 
+impl CoverageStatus {
+    /// The name `summary.json` and `exclusions.csv` use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CoverageStatus::Complete => "complete",
+            CoverageStatus::Partial => "partial",
+            CoverageStatus::Failed => "failed",
+            CoverageStatus::Inventory => "inventory",
+        }
+    }
+}
+
 impl Default for Coverage {
     fn default() -> Self {
         Coverage {

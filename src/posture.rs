@@ -582,6 +582,13 @@ impl PostureSection {
     }
 }
 
+impl PostureSection {
+    /// How many checks have `status`.
+    pub fn count(&self, status: CheckStatus) -> usize {
+        self.checks.iter().filter(|c| c.status == status).count()
+    }
+}
+
 /// Today in UTC: the day posture checks are made for unless one is given.
 pub fn today_utc() -> Date {
     jiff::Timestamp::now()

@@ -244,7 +244,7 @@ fn terminal_summary(s: &Summary, paths: &OutputPaths) -> String {
         t.findings,
         t.test_values
     );
-    let count = |r: Recommendation| s.verdicts.iter().filter(|v| v.recommendation == r).count();
+    let count = |r: Recommendation| s.recommended(r);
     let _ = writeln!(
         out,
         "Verdicts: {} to exclude, {} to review, {} to keep.\n",
@@ -293,11 +293,7 @@ fn terminal_summary(s: &Summary, paths: &OutputPaths) -> String {
             s.verdicts.len() - rows.len()
         );
     }
-    let renames = s
-        .verdicts
-        .iter()
-        .filter(|v| !v.metadata_exposures.is_empty())
-        .count();
+    let renames = s.to_rename().count();
     if renames > 0 {
         let _ = writeln!(
             out,
@@ -311,15 +307,14 @@ fn terminal_summary(s: &Summary, paths: &OutputPaths) -> String {
         );
     }
     if let Some(p) = &s.posture {
-        let status = |st: CheckStatus| p.checks.iter().filter(|c| c.status == st).count();
         let _ = writeln!(
             out,
             "Posture of {} ({} plan) on {}: {} to act on, {} to watch (report.html, checklist.md).",
             p.organization,
             p.plan,
             p.checked_on,
-            status(CheckStatus::Action),
-            status(CheckStatus::Attention)
+            p.count(CheckStatus::Action),
+            p.count(CheckStatus::Attention)
         );
     }
     let suppressed: u64 = t.suppressed.values().flat_map(|m| m.values()).sum();

@@ -341,7 +341,6 @@ fn metadata_reason(exposures: &[MetadataExposure], kind: ContainerKind) -> Optio
     if exposures.is_empty() {
         return None;
     }
-    let what: Vec<String> = exposures.iter().map(describe_exposure).collect();
     let noun = match kind {
         ContainerKind::Project => "project",
         ContainerKind::Connector => "connector",
@@ -349,8 +348,17 @@ fn metadata_reason(exposures: &[MetadataExposure], kind: ContainerKind) -> Optio
     };
     Some(format!(
         "metadata exposure: the {noun}'s name or key holds {} — names are metadata, contributed even when the {noun} is excluded: rename it",
-        what.join(", ")
+        describe_exposures(exposures)
     ))
+}
+
+/// Every exposure of one name, described and joined with commas.
+pub fn describe_exposures(exposures: &[MetadataExposure]) -> String {
+    exposures
+        .iter()
+        .map(describe_exposure)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// "a client name (Northwind Traders)", "an email address (j•••@client.com)".

@@ -5,8 +5,8 @@
 //! action, the name as the page shows it, and the reason in one line.
 
 use crate::posture::CheckStatus;
-use crate::rank::words::app_name;
-use crate::rank::{describe_exposure, Recommendation, Tab, Verdict};
+use crate::rank::{describe_exposures, Recommendation, Tab, Verdict};
+use crate::report::container_noun;
 use crate::report::summary::Summary;
 use std::fmt::Write as _;
 
@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 pub fn render(summary: &Summary) -> String {
     let mut md = String::new();
     let v = &summary.verdicts;
-    let count = |r: Recommendation| v.iter().filter(|x| x.recommendation == r).count();
+    let count = |r: Recommendation| summary.recommended(r);
     let _ = writeln!(md, "# Data contribution checklist\n");
     let _ =
         writeln!(
@@ -91,10 +91,7 @@ come from the inventory you supplied (type, sync mode, scope, notes).\n"
         }
     }
 
-    let renames: Vec<&Verdict> = v
-        .iter()
-        .filter(|x| !x.metadata_exposures.is_empty())
-        .collect();
+    let renames: Vec<&Verdict> = summary.to_rename().collect();
     if !renames.is_empty() {
         let _ = writeln!(md, "## Rename (metadata is contributed anyway)\n");
         let _ = writeln!(
@@ -103,12 +100,11 @@ come from the inventory you supplied (type, sync mode, scope, notes).\n"
 excluding these does not withhold their names. Rename them in the product.\n"
         );
         for x in renames {
-            let what: Vec<String> = x.metadata_exposures.iter().map(describe_exposure).collect();
             let _ = writeln!(
                 md,
                 "- [ ] {} — its name or key holds {}",
                 label(x),
-                what.join(", ")
+                describe_exposures(&x.metadata_exposures)
             );
         }
         md.push('\n');
@@ -143,24 +139,9 @@ they exist, new apps after 30 days."
     md
 }
 
-/// `ENG — Engineering (Confluence space)`.
+/// `**Engineering** — ENG (Confluence space)`, `**Jira** (Atlassian app)`.
 fn label(x: &Verdict) -> String {
-    let what = match x.tab {
-        Tab::AtlassianApps => "app".to_string(),
-        Tab::Connectors => x
-            .connector
-            .as_ref()
-            .map(|c| format!("{} connector, {}", c.kind, c.sync))
-            .unwrap_or_else(|| "connector".into()),
-        _ => format!(
-            "{} {}",
-            app_name(x.product),
-            match x.kind {
-                crate::model::ContainerKind::Project => "project",
-                _ => "space",
-            }
-        ),
-    };
+    let what = container_noun(x);
     if x.tab == Tab::Spaces {
         format!("**{}** — {} ({what})", md_text(&x.name), md_text(&x.key))
     } else {

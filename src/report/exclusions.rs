@@ -80,7 +80,7 @@ pub fn write<W: Write>(out: W, verdicts: &[Verdict]) -> csv::Result<()> {
                 .join("; "),
         );
         row.push(v.reasons.join("; "));
-        row.push(serde_plain(&v.coverage.status));
+        row.push(v.coverage.status.as_str().to_string());
         row.push(rename_note(v));
         w.write_record(&row)?;
     }

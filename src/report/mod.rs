@@ -6,7 +6,9 @@ pub mod findings;
 pub mod html;
 pub mod summary;
 
-use crate::model::{Coverage, CoverageStatus};
+use crate::model::{ContainerKind, Coverage, CoverageStatus};
+use crate::rank::words::app_name;
+use crate::rank::Verdict;
 use anyhow::Context;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -71,6 +73,21 @@ fn write_file(
     body(&mut w)
         .and_then(|_| w.flush().map_err(anyhow::Error::from))
         .with_context(|| format!("writing {}", path.display()))
+}
+
+/// What a verdict's container is, in words: "Confluence space", "Jira
+/// project", "Atlassian app", "google-drive connector, synced".
+pub fn container_noun(v: &Verdict) -> String {
+    match v.kind {
+        ContainerKind::App => "Atlassian app".into(),
+        ContainerKind::Connector => match &v.connector {
+            Some(c) => format!("{} connector, {}", c.kind, c.sync),
+            None => "connector".into(),
+        },
+        ContainerKind::Project => format!("{} project", app_name(v.product)),
+        ContainerKind::Space => format!("{} space", app_name(v.product)),
+        ContainerKind::Directory => "directory".into(),
+    }
 }
 
 /// "complete", "partial: 5 of 9 items", "failed", "inventory only".

@@ -5,7 +5,7 @@ use crate::model::{Container, Coverage};
 use crate::posture::PostureSection;
 use crate::rank::evidence::{EntityStats, MetadataExposure};
 use crate::rank::policy::Thresholds;
-use crate::rank::Verdict;
+use crate::rank::{Recommendation, Verdict};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -86,5 +86,20 @@ pub struct ContainerSummary {
 impl Summary {
     pub fn to_json(&self) -> serde_json::Result<String> {
         serde_json::to_string_pretty(self)
+    }
+
+    /// How many verdicts recommend `r`.
+    pub fn recommended(&self, r: Recommendation) -> usize {
+        self.verdicts
+            .iter()
+            .filter(|v| v.recommendation == r)
+            .count()
+    }
+
+    /// The verdicts whose container name holds a sensitive value, in rank order.
+    pub fn to_rename(&self) -> impl Iterator<Item = &Verdict> {
+        self.verdicts
+            .iter()
+            .filter(|v| !v.metadata_exposures.is_empty())
     }
 }

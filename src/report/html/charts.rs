@@ -91,17 +91,20 @@ pub fn score_chart(verdicts: &[Verdict], thresholds: &Thresholds) -> String {
     for (i, v) in rows.iter().enumerate() {
         let y = row_y(i);
         label(&mut svg, i, v);
-        let w = PLOT_W * (f64::from(v.score.min(100)) / 100.0);
-        let _ = write!(
-            svg,
-            r#"<rect class="bar" data-key="{key}" x="{LABEL_W}" y="{y:.1}" width="{w:.1}" height="{BAR_H}" fill="{fill}"><title>{tip}</title></rect>"#,
-            key = attr(&v.key),
-            fill = recommendation_colour(v.recommendation),
-            tip = text(&format!(
+        Bar {
+            class: "bar",
+            key: &v.key,
+            data: None,
+            x: LABEL_W,
+            y,
+            w: PLOT_W * (f64::from(v.score.min(100)) / 100.0),
+            fill: recommendation_colour(v.recommendation),
+            tip: format!(
                 "#{} {}: score {} ({}, {})",
                 v.rank, v.name, v.score, v.level, v.recommendation
-            )),
-        );
+            ),
+        }
+        .draw(&mut svg);
         value(&mut svg, i, &format!("{} · {}", v.score, v.recommendation));
     }
     svg.push_str("</svg>");
@@ -154,18 +157,22 @@ pub fn category_chart(verdicts: &[Verdict]) -> String {
                 continue;
             };
             let w = PLOT_W * n as f64 / max as f64;
-            let _ = write!(
-                svg,
-                r#"<rect class="bar segment" data-key="{key}" data-category="{cat}" x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{BAR_H}" fill="{colour}"><title>{tip}</title></rect>"#,
-                key = attr(&v.key),
-                cat = c.as_str(),
-                tip = text(&format!(
+            Bar {
+                class: "bar segment",
+                key: &v.key,
+                data: Some(("category", c.as_str())),
+                x,
+                y,
+                w,
+                fill: colour,
+                tip: format!(
                     "{}: {n} distinct {} value{}",
                     v.name,
                     category_words(*c),
                     if n == 1 { "" } else { "s" }
-                )),
-            );
+                ),
+            }
+            .draw(&mut svg);
             x += w;
         }
         value(
@@ -208,32 +215,42 @@ pub fn coverage_chart(verdicts: &[Verdict]) -> String {
         label(&mut svg, i, v);
         let c = &v.coverage;
         if c.status == CoverageStatus::Inventory {
-            let _ = write!(
-                svg,
-                r##"<rect class="bar" data-key="{key}" data-status="inventory" x="{LABEL_W}" y="{y:.1}" width="{PLOT_W}" height="{BAR_H}" fill="#c6dbef"><title>{tip}</title></rect>"##,
-                key = attr(&v.key),
-                tip = text(&format!(
+            Bar {
+                class: "bar",
+                key: &v.key,
+                data: Some(("status", "inventory")),
+                x: LABEL_W,
+                y,
+                w: PLOT_W,
+                fill: "#c6dbef",
+                tip: format!(
                     "{}: inventory record only; no API reads a connector's content",
                     v.name
-                )),
-            );
+                ),
+            }
+            .draw(&mut svg);
             value(&mut svg, i, "inventory only");
             continue;
         }
         let seen = c.items_seen.max(c.items_scanned + c.items_failed);
-        let status = status_word(c.status);
+        let status = c.status.as_str();
         if seen == 0 {
             let fill = if c.status == CoverageStatus::Complete {
                 "#eee"
             } else {
                 "url(#unread)"
             };
-            let _ = write!(
-                svg,
-                r#"<rect class="bar" data-key="{key}" data-status="{status}" x="{LABEL_W}" y="{y:.1}" width="{PLOT_W}" height="{BAR_H}" fill="{fill}"><title>{tip}</title></rect>"#,
-                key = attr(&v.key),
-                tip = text(&format!("{}: no items listed ({status})", v.name)),
-            );
+            Bar {
+                class: "bar",
+                key: &v.key,
+                data: Some(("status", status)),
+                x: LABEL_W,
+                y,
+                w: PLOT_W,
+                fill,
+                tip: format!("{}: no items listed ({status})", v.name),
+            }
+            .draw(&mut svg);
             value(&mut svg, i, &format!("0 items, {status}"));
             continue;
         }
@@ -248,12 +265,17 @@ pub fn coverage_chart(verdicts: &[Verdict]) -> String {
                 continue;
             }
             let w = PLOT_W * n as f64 / seen as f64;
-            let _ = write!(
-                svg,
-                r#"<rect class="bar segment" data-key="{key}" data-status="{status}" x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{BAR_H}" fill="{fill}"><title>{tip}</title></rect>"#,
-                key = attr(&v.key),
-                tip = text(&format!("{}: {n} of {seen} items {what}", v.name)),
-            );
+            Bar {
+                class: "bar segment",
+                key: &v.key,
+                data: Some(("status", status)),
+                x,
+                y,
+                w,
+                fill,
+                tip: format!("{}: {n} of {seen} items {what}", v.name),
+            }
+            .draw(&mut svg);
             x += w;
         }
         value(&mut svg, i, &format!("{} of {seen} read", c.items_scanned));
@@ -262,12 +284,36 @@ pub fn coverage_chart(verdicts: &[Verdict]) -> String {
     svg
 }
 
-fn status_word(s: CoverageStatus) -> &'static str {
-    match s {
-        CoverageStatus::Complete => "complete",
-        CoverageStatus::Partial => "partial",
-        CoverageStatus::Failed => "failed",
-        CoverageStatus::Inventory => "inventory",
+/// One bar (or stacked segment) of a row, with its tooltip; `data` is the
+/// `data-*` attribute that says what the bar stands for.
+struct Bar<'a> {
+    class: &'static str,
+    key: &'a str,
+    data: Option<(&'static str, &'a str)>,
+    x: f64,
+    y: f64,
+    w: f64,
+    fill: &'a str,
+    tip: String,
+}
+
+impl Bar<'_> {
+    fn draw(self, svg: &mut String) {
+        let data = self
+            .data
+            .map(|(name, value)| format!(r#" data-{name}="{}""#, attr(value)))
+            .unwrap_or_default();
+        let _ = write!(
+            svg,
+            r#"<rect class="{}" data-key="{}"{data} x="{:.1}" y="{:.1}" width="{:.1}" height="{BAR_H}" fill="{}"><title>{}</title></rect>"#,
+            self.class,
+            attr(self.key),
+            self.x,
+            self.y,
+            self.w,
+            self.fill,
+            text(&self.tip),
+        );
     }
 }
 

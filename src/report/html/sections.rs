@@ -4,18 +4,13 @@ use super::charts::{self, category_words, recommendation_colour, CATEGORY_COLOUR
 use super::{attr, text};
 use crate::model::{ContainerKind, CoverageStatus};
 use crate::posture::CheckStatus;
-use crate::rank::words::app_name;
-use crate::rank::{describe_exposure, Recommendation, Tab, Verdict};
-use crate::report::coverage_words;
+use crate::rank::{describe_exposures, Recommendation, Tab, Verdict};
 use crate::report::summary::Summary;
+use crate::report::{container_noun, coverage_words};
 use std::fmt::Write as _;
 
 /// Containers named in the verdict section before "and N more".
 const HEADLINE_ROWS: usize = 6;
-
-fn count(s: &Summary, r: Recommendation) -> usize {
-    s.verdicts.iter().filter(|v| v.recommendation == r).count()
-}
 
 /// Spaces, projects and connectors not fully read. Apps are left out: an app
 /// is partial because one of its spaces is, and that space is named already.
@@ -32,35 +27,17 @@ fn not_fully_read(s: &Summary) -> Vec<&Verdict> {
         .collect()
 }
 
-/// "Engineering (ENG, Confluence space)", "Jira (Atlassian app)".
-fn what_it_is(v: &Verdict) -> String {
-    match v.kind {
-        ContainerKind::App => "Atlassian app".into(),
-        ContainerKind::Connector => match &v.connector {
-            Some(c) => format!("{} connector, {}", c.kind, c.sync),
-            None => "connector".into(),
-        },
-        ContainerKind::Project => format!("{} project", app_name(v.product)),
-        ContainerKind::Space => format!("{} space", app_name(v.product)),
-        ContainerKind::Directory => "directory".into(),
-    }
-}
-
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
 pub fn verdict(page: &mut String, s: &Summary) {
     let (exclude, review, keep) = (
-        count(s, Recommendation::Exclude),
-        count(s, Recommendation::Review),
-        count(s, Recommendation::Keep),
+        s.recommended(Recommendation::Exclude),
+        s.recommended(Recommendation::Review),
+        s.recommended(Recommendation::Keep),
     );
-    let renames = s
-        .verdicts
-        .iter()
-        .filter(|v| !v.metadata_exposures.is_empty())
-        .count();
+    let renames = s.to_rename().count();
     let partial = not_fully_read(s);
     let headline = match (exclude, review) {
         (0, 0) => "Nothing to exclude: no container holds enough to withhold".to_string(),
@@ -112,7 +89,7 @@ Of its {}, {} should be excluded, {} a person to decide, and {} can stay as they
                 "<li><b>{}</b> <span class=\"key\">{}</span> ({}), score {}: {}</li>",
                 text(&v.name),
                 text(&v.key),
-                text(&what_it_is(v)),
+                text(&container_noun(v)),
                 v.score,
                 text(v.reasons.first().map_or("", String::as_str))
             );
@@ -150,16 +127,10 @@ Of its {}, {} should be excluded, {} a person to decide, and {} can stay as they
         );
     }
     if let Some(p) = &s.posture {
-        let act = p
-            .checks
-            .iter()
-            .filter(|c| c.status == CheckStatus::Action)
-            .count();
-        let watch = p
-            .checks
-            .iter()
-            .filter(|c| c.status == CheckStatus::Attention)
-            .count();
+        let (act, watch) = (
+            p.count(CheckStatus::Action),
+            p.count(CheckStatus::Attention),
+        );
         let _ = write!(
             page,
             r##"<p>Posture of {} ({} plan) on {}: <b>{} to act on</b>, {} to watch. See <a href="#posture">Posture</a>.</p>"##,
@@ -213,7 +184,7 @@ fn row(page: &mut String, v: &Verdict) {
         r#"<td><b>{}</b><br><span class="key">{}</span> · {}<br><span class="level">{} tab</span>"#,
         text(&v.name),
         text(&v.key),
-        text(&what_it_is(v)),
+        text(&container_noun(v)),
         v.tab.title()
     );
     page.push_str("</td>");
@@ -286,11 +257,7 @@ pub fn charts(page: &mut String, s: &Summary) {
 }
 
 pub fn renames(page: &mut String, s: &Summary) {
-    let rows: Vec<&Verdict> = s
-        .verdicts
-        .iter()
-        .filter(|v| !v.metadata_exposures.is_empty())
-        .collect();
+    let rows: Vec<&Verdict> = s.to_rename().collect();
     if rows.is_empty() {
         return;
     }
@@ -298,14 +265,13 @@ pub fn renames(page: &mut String, s: &Summary) {
         r#"<section id="renames"><h2>Rename: names are metadata</h2><p>Below Enterprise, metadata — space and project names and keys among it — is always contributed, whatever is excluded. These names hold a sensitive value; rename them in the product.</p><ul>"#,
     );
     for v in rows {
-        let what: Vec<String> = v.metadata_exposures.iter().map(describe_exposure).collect();
         let _ = write!(
             page,
             "<li><b>{}</b> <span class=\"key\">{}</span> ({}): its name or key holds {}</li>",
             text(&v.name),
             text(&v.key),
-            text(&what_it_is(v)),
-            text(&what.join(", "))
+            text(&container_noun(v)),
+            text(&describe_exposures(&v.metadata_exposures))
         );
     }
     page.push_str("</ul></section>\n");
@@ -402,7 +368,7 @@ pub fn how_to_act(page: &mut String, s: &Summary) {
             text(&list.join(", "))
         );
     }
-    let review = count(s, Recommendation::Review);
+    let review = s.recommended(Recommendation::Review);
     if review > 0 {
         let _ = write!(
             page,
@@ -410,7 +376,7 @@ pub fn how_to_act(page: &mut String, s: &Summary) {
             plural(review, "container marked review", "containers marked review")
         );
     }
-    if s.verdicts.iter().any(|v| !v.metadata_exposures.is_empty()) {
+    if s.to_rename().next().is_some() {
         page.push_str("<li>Rename the containers listed under <a href=\"#renames\">Rename</a>: excluding them does not withhold their names.</li>");
     }
     if !not_fully_read(s).is_empty() {
