@@ -110,7 +110,7 @@ fn summary(containers: Vec<ContainerSummary>, policy: &Policy) -> Summary {
             containers: containers.len(),
             ..Totals::default()
         },
-        verdicts: withhold::rank::rank(&containers, &[], policy),
+        verdicts: withhold::rank::rank(&containers, &[], &Default::default(), policy),
         containers,
         thresholds: policy.thresholds.clone(),
         posture: None,
@@ -136,7 +136,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group(format!("outputs_{n}"));
     g.sample_size(20);
     g.bench_function("rank", |b| {
-        b.iter(|| withhold::rank::rank(&input, &[], &policy))
+        b.iter(|| withhold::rank::rank(&input, &[], &Default::default(), &policy))
     });
     g.bench_function("report_html", |b| b.iter(|| html::render(&s)));
     g.bench_function("checklist_md", |b| b.iter(|| checklist::render(&s)));

@@ -232,7 +232,18 @@ pub fn run(
                 c.coverage
                     .record_failure(format!("{}: {}", failure.item_id, failure.reason));
             }
-            SourceEvent::Warning(w) => tally.totals.warnings.push(w),
+            SourceEvent::ProductIncomplete { product, reason } => {
+                tally.totals.warnings.push(format!(
+                    "{}: not every container could be listed: {reason}",
+                    product.as_str()
+                ));
+                tally
+                    .totals
+                    .incomplete_products
+                    .entry(product)
+                    .or_default()
+                    .push(reason);
+            }
             SourceEvent::ContainerIncomplete { key, reason } => {
                 let c = tally.container(&key, Product::Files);
                 if c.coverage.status == CoverageStatus::Complete {

@@ -2,20 +2,22 @@
 //! findings as reading the demo's files, under throttling and server errors
 //! too, and a refused token is exit code 2 with a message that helps.
 
+use std::collections::BTreeMap;
 use std::path::Path;
-
 use std::sync::Arc;
 use withhold::cli::crawl::{crawl_and_scan, Target};
+use withhold::cli::scan::exit_code;
 use withhold::detect::allow::AllowList;
 use withhold::detect::dictionary::ClientDictionary;
 use withhold::detect::engine::{Engine, EngineOptions};
 use withhold::detect::fingerprint::Fingerprinter;
 use withhold::detect::rules::RuleSet;
 use withhold::fake_site::{FakeSite, FakeSiteConfig, SiteData};
+use withhold::model::{CoverageStatus, Product};
 use withhold::progress::Counters;
 use withhold::report::summary::SourceInfo;
 use withhold::scan::{run as run_scan, ScanRequest};
-use withhold::sources::demo;
+use withhold::sources::{demo, SourceEvent};
 
 #[path = "support/cli.rs"]
 mod cli;
@@ -135,6 +137,59 @@ fn throttled_and_failing_site_still_yields_the_same_findings() {
 }
 
 #[test]
+fn a_product_not_fully_listed_makes_the_scan_partial_and_its_app_unknown() {
+    let (rules, engine) = demo_engine();
+    let dir = tempfile::tempdir().unwrap();
+    let policy = withhold::rank::policy::Policy::default();
+    let request = ScanRequest {
+        engine: &engine,
+        packs: rules.packs.clone(),
+        source: SourceInfo {
+            kind: "test".into(),
+            paths: vec![],
+        },
+        out_dir: dir.path().to_path_buf(),
+        threads: Some(1),
+        revealed: false,
+        policy: &policy,
+    };
+    // Everything of the demo arrives, but Confluence's space listing broke
+    // part-way, as the crawler reports with CrawlEvent::ProductStatus.
+    let reason = "the space listing failed: HTTP 500".to_string();
+    let events = demo::collect()
+        .unwrap()
+        .into_events()
+        .chain(std::iter::once(SourceEvent::ProductIncomplete {
+            product: Product::Confluence,
+            reason: reason.clone(),
+        }));
+    let mut summary = run_scan(request, events).unwrap().summary;
+    assert_eq!(
+        summary.totals.incomplete_products,
+        BTreeMap::from([(Product::Confluence, vec![reason])])
+    );
+    // Every container that was listed was read in full, yet the scan is partial.
+    assert!(summary
+        .containers
+        .iter()
+        .all(|c| c.coverage.status == CoverageStatus::Complete));
+    summary.verdicts = withhold::rank::rank(
+        &summary.containers,
+        &[],
+        &summary.totals.incomplete_products,
+        &policy,
+    );
+    let app = summary
+        .verdicts
+        .iter()
+        .find(|v| v.key == "confluence")
+        .expect("the Confluence app");
+    assert_eq!(app.coverage.status, CoverageStatus::Partial);
+    assert_eq!(exit_code(&summary, None), 3);
+    assert_eq!(exit_code(&summary, Some("high")), 1, "--fail-on still wins");
+}
+
+#[test]
 fn a_refused_token_is_exit_code_2_with_a_message_that_helps() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let site = runtime
@@ -183,6 +238,17 @@ fn a_refused_token_is_exit_code_2_with_a_message_that_helps() {
         .unwrap()
         .iter()
         .all(|c| c["status"] != "complete"));
+    // Nothing was listed, so neither product may look clean: their apps are failed, for review.
+    for app in ["confluence", "jira"] {
+        let v = summary["verdicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["key"] == app && v["kind"] == "app")
+            .unwrap_or_else(|| panic!("a verdict for {app}: {}", summary["verdicts"]));
+        assert_eq!(v["coverage"]["status"], "failed", "{v}");
+        assert_eq!(v["recommendation"], "review", "{v}");
+    }
     // The preflight's three first calls go out together; each is refused
     // once and nothing is retried or sent after them.
     let stats = site.stats();

@@ -233,9 +233,9 @@ proptest! {
         let n = shuffled.len();
         shuffled.rotate_left(rotate % n);
         let a: Vec<(usize, String)> =
-            rank(&containers, &[], &p).into_iter().map(|v| (v.rank, v.key)).collect();
+            rank(&containers, &[], &BTreeMap::new(), &p).into_iter().map(|v| (v.rank, v.key)).collect();
         let b: Vec<(usize, String)> =
-            rank(&shuffled, &[], &p).into_iter().map(|v| (v.rank, v.key)).collect();
+            rank(&shuffled, &[], &BTreeMap::new(), &p).into_iter().map(|v| (v.rank, v.key)).collect();
         prop_assert_eq!(a, b);
     }
 }
@@ -247,6 +247,50 @@ fn an_empty_container_fully_read_is_kept_and_says_why() {
     assert_eq!(v.recommendation, Recommendation::Keep);
     assert_eq!(v.score, 0);
     assert!(v.reasons[0].contains("no content"), "{:?}", v.reasons);
+}
+
+#[test]
+fn an_app_whose_containers_could_not_all_be_listed_is_never_kept_or_complete() {
+    let p = policy();
+    // One clean Confluence space, read in full; the space listing broke after it.
+    let clean = vec![summary_of("DOCS", &[], complete(4), &p)];
+    let unlisted = BTreeMap::from([(
+        Product::Confluence,
+        vec!["the space listing failed: HTTP 500".to_string()],
+    )]);
+    let verdicts = rank(&clean, &[], &unlisted, &p);
+    let app = verdicts
+        .iter()
+        .find(|v| v.kind == ContainerKind::App)
+        .expect("a Confluence app verdict");
+    assert_eq!(app.level, Level::Unknown);
+    assert_eq!(app.recommendation, Recommendation::Review);
+    assert_eq!(app.coverage.status, CoverageStatus::Partial);
+    assert!(
+        app.reasons
+            .iter()
+            .any(|r| r.contains("could be listed") && r.contains("HTTP 500")),
+        "{:?}",
+        app.reasons
+    );
+    // Listed in full, the same space makes a clean, complete app.
+    let listed = rank(&clean, &[], &BTreeMap::new(), &p);
+    let app = listed
+        .iter()
+        .find(|v| v.kind == ContainerKind::App)
+        .unwrap();
+    assert_eq!(app.recommendation, Recommendation::Keep);
+    assert_eq!(app.coverage.status, CoverageStatus::Complete);
+
+    // Nothing listed at all (Jira's project search failed on its first page):
+    // Jira still gets a verdict, failed and for review, never silently absent.
+    let unlisted = BTreeMap::from([(Product::Jira, vec!["HTTP 503".to_string()])]);
+    let verdicts = rank(&[], &[], &unlisted, &p);
+    assert_eq!(verdicts.len(), 1, "{verdicts:?}");
+    assert_eq!(verdicts[0].product, Product::Jira);
+    assert_eq!(verdicts[0].coverage.status, CoverageStatus::Failed);
+    assert_eq!(verdicts[0].recommendation, Recommendation::Review);
+    assert!(verdicts[0].score_exact.is_finite());
 }
 
 #[test]

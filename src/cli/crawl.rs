@@ -111,10 +111,7 @@ fn to_source_event(e: CrawlEvent, counters: &Counters) -> SourceEvent {
         }
         CrawlEvent::ProductStatus {
             product, reason, ..
-        } => SourceEvent::Warning(format!(
-            "{}: not every container could be listed: {reason}",
-            product.as_str()
-        )),
+        } => SourceEvent::ProductIncomplete { product, reason },
     }
 }
 
@@ -192,6 +189,17 @@ pub fn crawl_and_scan(
                     c.coverage.status = CoverageStatus::Partial;
                 }
                 c.coverage.reasons.push(reason.clone());
+            }
+            // Spaces and projects not listed yet are not containers at all:
+            // the apps say that they could not all be listed.
+            for product in [Product::Confluence, Product::Jira] {
+                outcome
+                    .summary
+                    .totals
+                    .incomplete_products
+                    .entry(product)
+                    .or_default()
+                    .push(reason.clone());
             }
             outcome.summary.totals.warnings.push(reason);
             let error = match e {

@@ -132,7 +132,12 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
     progress.finish();
 
     let mut summary = outcome.summary;
-    summary.verdicts = crate::rank::rank(&summary.containers, &connectors, &policy);
+    summary.verdicts = crate::rank::rank(
+        &summary.containers,
+        &connectors,
+        &summary.totals.incomplete_products,
+        &policy,
+    );
     if let Some(org) = &org {
         let facts = facts_from_verdicts(&summary.verdicts, &summary.finished_at);
         summary.posture = Some(PostureSection::new(org, Some(&facts), today_utc()));
@@ -167,12 +172,13 @@ pub fn exit_code(summary: &Summary, fail_on: Option<&str>) -> i32 {
     if summary.verdicts.iter().any(|v| reached(v.level)) {
         return 1;
     }
-    let partial = summary.containers.iter().any(|c| {
-        matches!(
-            c.coverage.status,
-            CoverageStatus::Partial | CoverageStatus::Failed
-        )
-    });
+    let partial = !summary.totals.incomplete_products.is_empty()
+        || summary.containers.iter().any(|c| {
+            matches!(
+                c.coverage.status,
+                CoverageStatus::Partial | CoverageStatus::Failed
+            )
+        });
     if partial {
         3
     } else {

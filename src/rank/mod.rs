@@ -467,10 +467,12 @@ pub fn sort_and_number(verdicts: &mut [Verdict]) {
 }
 
 /// Every verdict of a scan: containers, connectors, then the apps they add up
-/// to, ranked together.
+/// to (`unlisted`: the products whose containers could not all be listed, as
+/// `totals.incomplete_products`), ranked together.
 pub fn rank(
     containers: &[ContainerSummary],
     connectors: &[crate::sources::connectors::ConnectorRecord],
+    unlisted: &BTreeMap<Product, Vec<String>>,
     policy: &Policy,
 ) -> Vec<Verdict> {
     let mut verdicts: Vec<Verdict> = containers
@@ -484,7 +486,7 @@ pub fn rank(
             },
         )
         .collect();
-    let apps = apps::app_verdicts(&verdicts, policy);
+    let apps = apps::app_verdicts(&verdicts, unlisted, policy);
     verdicts.extend(apps);
     sort_and_number(&mut verdicts);
     verdicts

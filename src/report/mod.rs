@@ -90,10 +90,14 @@ pub fn container_noun(v: &Verdict) -> String {
     }
 }
 
-/// "complete", "partial: 5 of 9 items", "failed", "inventory only".
+/// "complete", "partial: 5 of 9 items", "partial: listing incomplete", "failed", "inventory only".
 pub fn coverage_words(c: &Coverage) -> String {
     match c.status {
         CoverageStatus::Complete => "complete".into(),
+        // Every listed item read, yet partial: the listing itself broke off.
+        CoverageStatus::Partial if c.items_scanned >= c.items_seen => {
+            "partial: listing incomplete".into()
+        }
         CoverageStatus::Partial => {
             format!("partial: {} of {} items", c.items_scanned, c.items_seen)
         }

@@ -1,7 +1,7 @@
 //! `summary.json`: totals, coverage, timings, rule pack versions, tool version.
 
 use crate::detect::rules::PackInfo;
-use crate::model::{Container, Coverage};
+use crate::model::{Container, Coverage, Product};
 use crate::posture::PostureSection;
 use crate::rank::evidence::{EntityStats, MetadataExposure};
 use crate::rank::policy::Thresholds;
@@ -64,6 +64,9 @@ pub struct Totals {
     pub extraction_warnings: u64,
     /// Source-level problems: a product whose containers could not all be listed.
     pub warnings: Vec<String>,
+    /// Per product, why not every container could be listed (or the crawl
+    /// stopped): containers may be missing, so nothing of it is complete.
+    pub incomplete_products: BTreeMap<Product, Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -6,7 +6,7 @@ pub mod connectors;
 pub mod demo;
 pub mod files;
 
-use crate::model::{Container, Document, Item};
+use crate::model::{Container, Document, Item, Product};
 use std::collections::BTreeMap;
 
 /// One item with the documents extracted from it.
@@ -61,9 +61,9 @@ pub enum SourceEvent {
     ContainerIncomplete { key: String, reason: String },
     /// Only the container's inventory record can be read (a connector).
     ContainerInventoryOnly { key: String },
-    /// Something the reader of the report should know that concerns no one
-    /// container (a product whose containers could not all be listed).
-    Warning(String),
+    /// A product whose containers could not all be listed: containers may
+    /// be missing altogether, so the product's app cannot be complete.
+    ProductIncomplete { product: Product, reason: String },
 }
 
 impl SourceData {

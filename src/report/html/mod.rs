@@ -164,7 +164,7 @@ mod tests {
             clients: 0,
             revealed: false,
             totals: Totals::default(),
-            verdicts: crate::rank::rank(&containers, &[], &policy),
+            verdicts: crate::rank::rank(&containers, &[], &Default::default(), &policy),
             containers,
             thresholds: policy.thresholds.clone(),
             posture: None,
@@ -218,6 +218,36 @@ mod tests {
         assert!(html.contains("Scan again once the containers not fully read are reachable"));
         // The site's address is the source in the record, but is no link.
         assert!(!html.contains("href=\"https://"));
+    }
+
+    #[test]
+    fn an_app_not_fully_listed_is_named_up_front() {
+        let complete = Coverage {
+            items_seen: 4,
+            items_scanned: 4,
+            ..Coverage::default()
+        };
+        let containers = vec![container("DOCS", complete)];
+        let mut s = summary(containers.clone());
+        s.totals.incomplete_products.insert(
+            Product::Confluence,
+            vec!["the space listing failed: HTTP 500".into()],
+        );
+        s.verdicts = crate::rank::rank(
+            &containers,
+            &[],
+            &s.totals.incomplete_products,
+            &Policy::default(),
+        );
+        let html = render(&s);
+        let verdict = &html[..html.find(r#"<section id="containers">"#).unwrap()];
+        assert!(
+            verdict.contains(
+                "1 container was not fully read: Confluence (partial: listing incomplete)"
+            ),
+            "{verdict}"
+        );
+        assert!(!verdict.contains("Nothing to exclude: no container holds enough"));
     }
 
     #[test]

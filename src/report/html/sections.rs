@@ -2,7 +2,7 @@
 
 use super::charts::{self, category_words, recommendation_colour, CATEGORY_COLOURS};
 use super::{attr, text};
-use crate::model::{ContainerKind, CoverageStatus};
+use crate::model::{ContainerKind, CoverageStatus, Product};
 use crate::posture::CheckStatus;
 use crate::rank::{describe_exposures, Recommendation, Tab, Verdict};
 use crate::report::summary::Summary;
@@ -12,17 +12,20 @@ use std::fmt::Write as _;
 /// Containers named in the verdict section before "and N more".
 const HEADLINE_ROWS: usize = 6;
 
-/// Spaces, projects and connectors not fully read. Apps are left out: an app
-/// is partial because one of its spaces is, and that space is named already.
+/// Containers not fully read. An app counts only when its own listing was
+/// incomplete: otherwise it is partial because one of its spaces is, and that
+/// space is named already.
 fn not_fully_read(s: &Summary) -> Vec<&Verdict> {
+    let unlisted = &s.totals.incomplete_products;
     s.verdicts
         .iter()
         .filter(|v| {
-            v.kind != ContainerKind::App
-                && matches!(
-                    v.coverage.status,
-                    CoverageStatus::Partial | CoverageStatus::Failed
-                )
+            matches!(
+                v.coverage.status,
+                CoverageStatus::Partial | CoverageStatus::Failed
+            ) && (v.kind != ContainerKind::App
+                || unlisted.contains_key(&v.product)
+                || (v.product == Product::Jsm && unlisted.contains_key(&Product::Jira)))
         })
         .collect()
 }
