@@ -1452,16 +1452,16 @@ pub fn facts_from_summary(path: &Path) -> Result<Option<ScanFacts>, PostureError
         file: file.clone(),
         source,
     })?;
-    let value: serde_json::Value =
+    let mut value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| PostureError::Summary {
             file: file.clone(),
             reason: format!("not valid JSON: {e}"),
         })?;
-    let Some(verdicts) = value.get("verdicts") else {
+    let Some(verdicts) = value.get_mut("verdicts").map(serde_json::Value::take) else {
         return Ok(None);
     };
     let verdicts: Vec<Verdict> =
-        serde_json::from_value(verdicts.clone()).map_err(|e| PostureError::Summary {
+        serde_json::from_value(verdicts).map_err(|e| PostureError::Summary {
             file: file.clone(),
             reason: format!("`verdicts` is not what this version writes: {e}"),
         })?;
