@@ -11,6 +11,7 @@
 //! de-duplicated [`Warnings`] list.
 
 pub mod adf;
+pub mod deep_json;
 pub mod storage;
 
 pub use adf::{adf_to_text, adf_value_to_text};
