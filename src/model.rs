@@ -67,6 +67,38 @@ pub struct Container {
     pub created: Option<String>,
 }
 
+impl Container {
+    /// The container's identity: (product, key).
+    pub fn identity(&self) -> ContainerId {
+        ContainerId::new(self.product, &self.key)
+    }
+}
+
+/// A container's identity: its product and its key. A Confluence space and a
+/// Jira project often share a key (`OPS`, `ENG`, `HR`): they are two
+/// containers, so nothing is ever looked up, counted or listed by key alone.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ContainerId {
+    pub product: Product,
+    pub key: String,
+}
+
+impl ContainerId {
+    pub fn new(product: Product, key: impl Into<String>) -> ContainerId {
+        ContainerId {
+            product,
+            key: key.into(),
+        }
+    }
+}
+
+impl fmt::Display for ContainerId {
+    /// `confluence:OPS`: unambiguous in messages and reasons.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.product, self.key)
+    }
+}
+
 /// The kind of one item inside a container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -82,8 +114,8 @@ pub enum ItemKind {
 /// One page, blog post, issue, request, connector record or file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Item {
-    /// The container's key.
-    pub container: String,
+    /// The container the item belongs to.
+    pub container: ContainerId,
     /// Confluence content id, Jira issue key (`PAY-123`), or a file's relative path.
     pub id: String,
     pub kind: ItemKind,
@@ -125,6 +157,13 @@ pub struct Origin {
     pub field: Field,
     /// The comment's own id when `field` is `comment`.
     pub comment_id: Option<String>,
+}
+
+impl Origin {
+    /// The identity of the container the document belongs to.
+    pub fn container(&self) -> ContainerId {
+        ContainerId::new(self.product, &self.container_key)
+    }
 }
 
 /// The plain text of one field of one item. Detection sees only documents.

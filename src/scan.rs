@@ -8,7 +8,7 @@
 use crate::detect::engine::{DocumentScan, Engine};
 use crate::detect::rules::PackInfo;
 use crate::model::{
-    Container, ContainerKind, Coverage, CoverageStatus, Document, Finding, Product,
+    Container, ContainerId, ContainerKind, Coverage, CoverageStatus, Document, Finding,
 };
 use crate::rank::evidence::ContainerEvidence;
 use crate::rank::policy::Policy;
@@ -18,7 +18,7 @@ use crate::report::summary::{ContainerSummary, SourceInfo, Summary, ToolInfo, To
 use crate::sources::{ItemUnit, SourceEvent};
 use anyhow::Context;
 use rayon::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -58,23 +58,56 @@ fn now_secs() -> u64 {
 /// Running totals and per-container coverage, fed finding by finding.
 struct Tally<'p> {
     totals: Totals,
-    containers: BTreeMap<String, ContainerSummary>,
-    evidence: BTreeMap<String, ContainerEvidence>,
+    /// By (product, key): a space and a project sharing a key are two containers.
+    containers: BTreeMap<ContainerId, ContainerSummary>,
+    evidence: BTreeMap<ContainerId, ContainerEvidence>,
     policy: &'p Policy,
+    /// Items already taken, by container: a listing that shifts while it is
+    /// read sends some items twice, and each is counted and reported once.
+    seen_items: HashSet<(ContainerId, String)>,
+    /// Comments already taken: (container, item, comment id).
+    seen_comments: HashSet<(ContainerId, String, String)>,
 }
 
 impl Tally<'_> {
-    fn container(&mut self, key: &str, product: Product) -> &mut ContainerSummary {
+    /// Whether `unit` is new: an item not seen before (for an item of its
+    /// own), with its comments already seen dropped from it (`false` when
+    /// nothing new is left).
+    fn first_sight(&mut self, unit: &mut ItemUnit, is_item: bool) -> bool {
+        let container = &unit.item.container;
+        if is_item
+            && !self
+                .seen_items
+                .insert((container.clone(), unit.item.id.clone()))
+        {
+            self.totals.repeats_dropped += 1;
+            return false;
+        }
+        let before = unit.documents.len();
+        unit.documents.retain(|d| match &d.origin.comment_id {
+            Some(comment) => self.seen_comments.insert((
+                container.clone(),
+                d.origin.item_id.clone(),
+                comment.clone(),
+            )),
+            None => true,
+        });
+        let dropped = before - unit.documents.len();
+        self.totals.repeats_dropped += dropped as u64;
+        is_item || !unit.documents.is_empty()
+    }
+
+    fn container(&mut self, id: &ContainerId) -> &mut ContainerSummary {
         self.containers
-            .entry(key.to_string())
+            .entry(id.clone())
             .or_insert_with(|| ContainerSummary {
                 // A unit for a container the source never announced: still counted.
                 container: Container {
-                    product,
+                    product: id.product,
                     kind: ContainerKind::Directory,
-                    id: key.to_string(),
-                    key: key.to_string(),
-                    name: key.to_string(),
+                    id: id.key.clone(),
+                    key: id.key.clone(),
+                    name: id.key.clone(),
                     url: String::new(),
                     created: None,
                 },
@@ -95,15 +128,13 @@ impl Tally<'_> {
         *t.by_category.entry(f.category.as_str().into()).or_default() += 1;
         *t.by_entity.entry(f.entity.to_string()).or_default() += 1;
         *t.by_severity.entry(f.severity.as_str().into()).or_default() += 1;
-        let c = self.container(&f.origin.container_key, f.origin.product);
+        let id = f.origin.container();
+        let c = self.container(&id);
         c.findings += 1;
         *c.by_category.entry(f.category.as_str().into()).or_default() += 1;
         *c.by_entity.entry(f.entity.to_string()).or_default() += 1;
         let policy = self.policy;
-        self.evidence
-            .entry(f.origin.container_key.clone())
-            .or_default()
-            .add(f, policy);
+        self.evidence.entry(id).or_default().add(f, policy);
     }
 
     /// Write and count a document's findings; `public` says which comments
@@ -163,11 +194,7 @@ fn scan_batch(
             .map(|d| d.text.len() as u64)
             .sum::<u64>();
         t.extraction_warnings += unit.warnings.len() as u64;
-        let product = unit
-            .documents
-            .first()
-            .map_or(Product::Files, |d| d.origin.product);
-        let c = tally.container(&unit.item.container, product);
+        let c = tally.container(&unit.item.container);
         if *is_item {
             c.coverage.items_seen += 1;
             c.coverage.items_scanned += 1;
@@ -207,15 +234,16 @@ pub fn run(
         containers: BTreeMap::new(),
         evidence: BTreeMap::new(),
         policy: req.policy,
+        seen_items: HashSet::new(),
+        seen_comments: HashSet::new(),
     };
     // (unit, whether it is an item of its own or more documents of one).
     let mut batch: Vec<(ItemUnit, bool)> = Vec::with_capacity(BATCH_UNITS);
     for event in events {
         match event {
             SourceEvent::Container { container, name } => {
-                let key = container.key.clone();
-                let product = container.product;
-                tally.container(&key, product).container = container;
+                let id = container.identity();
+                tally.container(&id).container = container;
                 // Container names are metadata: scanned like any other document.
                 if let Some(doc) = name {
                     tally.totals.documents += 1;
@@ -224,10 +252,18 @@ pub fn run(
                     tally.absorb(scan, &BTreeMap::new(), &mut writer)?;
                 }
             }
-            SourceEvent::Unit(unit) => batch.push((unit, true)),
-            SourceEvent::Documents(unit) => batch.push((unit, false)),
+            SourceEvent::Unit(mut unit) => {
+                if tally.first_sight(&mut unit, true) {
+                    batch.push((unit, true));
+                }
+            }
+            SourceEvent::Documents(mut unit) => {
+                if tally.first_sight(&mut unit, false) {
+                    batch.push((unit, false));
+                }
+            }
             SourceEvent::Failure(failure) => {
-                let c = tally.container(&failure.container_key, Product::Files);
+                let c = tally.container(&failure.container);
                 c.coverage.items_seen += 1;
                 c.coverage
                     .record_failure(format!("{}: {}", failure.item_id, failure.reason));
@@ -244,16 +280,15 @@ pub fn run(
                     .or_default()
                     .push(reason);
             }
-            SourceEvent::ContainerIncomplete { key, reason } => {
-                let c = tally.container(&key, Product::Files);
+            SourceEvent::ContainerIncomplete { id, reason } => {
+                let c = tally.container(&id);
                 if c.coverage.status == CoverageStatus::Complete {
                     c.coverage.status = CoverageStatus::Partial;
                 }
                 c.coverage.reasons.push(reason);
             }
-            SourceEvent::ContainerInventoryOnly { key } => {
-                tally.container(&key, Product::Connector).coverage.status =
-                    CoverageStatus::Inventory;
+            SourceEvent::ContainerInventoryOnly { id } => {
+                tally.container(&id).coverage.status = CoverageStatus::Inventory;
             }
         }
         if batch.len() >= BATCH_UNITS {
@@ -329,6 +364,7 @@ mod tests {
     use crate::detect::engine::EngineOptions;
     use crate::detect::fingerprint::Fingerprinter;
     use crate::detect::rules::RuleSet;
+    use crate::model::Product;
     use crate::model::{Field, Item, ItemKind, Origin};
     use crate::sources::ItemFailure;
 
@@ -350,7 +386,7 @@ mod tests {
     fn unit(key: &str, id: &str, text: &str) -> SourceEvent {
         SourceEvent::Unit(ItemUnit {
             item: Item {
-                container: key.into(),
+                container: ContainerId::new(Product::Confluence, key),
                 id: id.into(),
                 kind: ItemKind::Page,
                 title: id.into(),
@@ -374,8 +410,7 @@ mod tests {
         })
     }
 
-    #[test]
-    fn coverage_follows_the_events_and_nothing_unread_is_complete() {
+    fn scan(events: Vec<SourceEvent>) -> (ScanOutcome, tempfile::TempDir) {
         let rules = RuleSet::load(None).unwrap();
         let engine = Engine::new(
             &rules,
@@ -386,29 +421,6 @@ mod tests {
         )
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let events = vec![
-            container("OK"),
-            container("HALF"),
-            container("NONE"),
-            container("CUT"),
-            unit("OK", "1", "card 4929 1234 5678 9015"),
-            unit("HALF", "2", "nothing"),
-            SourceEvent::Failure(ItemFailure {
-                container_key: "HALF".into(),
-                item_id: "3".into(),
-                reason: "HTTP 500 after 5 tries".into(),
-            }),
-            SourceEvent::Failure(ItemFailure {
-                container_key: "NONE".into(),
-                item_id: "4".into(),
-                reason: "HTTP 500 after 5 tries".into(),
-            }),
-            unit("CUT", "5", "nothing"),
-            SourceEvent::ContainerIncomplete {
-                key: "CUT".into(),
-                reason: "page listing failed after 5 tries".into(),
-            },
-        ];
         let outcome = run(
             ScanRequest {
                 engine: &engine,
@@ -425,6 +437,35 @@ mod tests {
             events,
         )
         .unwrap();
+        (outcome, dir)
+    }
+
+    #[test]
+    fn coverage_follows_the_events_and_nothing_unread_is_complete() {
+        let events = vec![
+            container("OK"),
+            container("HALF"),
+            container("NONE"),
+            container("CUT"),
+            unit("OK", "1", "card 4929 1234 5678 9015"),
+            unit("HALF", "2", "nothing"),
+            SourceEvent::Failure(ItemFailure {
+                container: ContainerId::new(Product::Confluence, "HALF"),
+                item_id: "3".into(),
+                reason: "HTTP 500 after 5 tries".into(),
+            }),
+            SourceEvent::Failure(ItemFailure {
+                container: ContainerId::new(Product::Confluence, "NONE"),
+                item_id: "4".into(),
+                reason: "HTTP 500 after 5 tries".into(),
+            }),
+            unit("CUT", "5", "nothing"),
+            SourceEvent::ContainerIncomplete {
+                id: ContainerId::new(Product::Confluence, "CUT"),
+                reason: "page listing failed after 5 tries".into(),
+            },
+        ];
+        let (outcome, _dir) = scan(events);
         let status: BTreeMap<&str, CoverageStatus> = outcome
             .summary
             .containers
@@ -437,5 +478,70 @@ mod tests {
         assert_eq!(status["CUT"], CoverageStatus::Partial);
         assert_eq!(outcome.summary.totals.findings, 1);
         assert_eq!(outcome.summary.totals.items_failed, 2);
+    }
+
+    fn comment(key: &str, item: &str, comment: &str, text: &str) -> SourceEvent {
+        let SourceEvent::Unit(mut u) = unit(key, item, text) else {
+            unreachable!()
+        };
+        u.documents[0].origin.field = Field::Comment;
+        u.documents[0].origin.comment_id = Some(comment.into());
+        SourceEvent::Documents(u)
+    }
+
+    #[test]
+    fn an_item_or_comment_sent_twice_is_counted_and_reported_once() {
+        let card = "card 4929 1234 5678 9015";
+        let events = vec![
+            container("OPS"),
+            unit("OPS", "1", card),
+            comment("OPS", "1", "c1", card),
+            // The listing shifted: page 1 and its comment come again.
+            unit("OPS", "1", card),
+            comment("OPS", "1", "c1", card),
+            unit("OPS", "2", "nothing"),
+        ];
+        let (outcome, dir) = scan(events);
+        let c = &outcome.summary.containers[0];
+        assert_eq!(c.coverage.items_seen, 2);
+        assert_eq!(c.coverage.items_scanned, 2);
+        assert_eq!(c.findings, 2, "one in the body, one in the comment");
+        assert_eq!(outcome.summary.totals.repeats_dropped, 2);
+        let lines = std::fs::read_to_string(dir.path().join("findings.jsonl")).unwrap();
+        assert_eq!(lines.lines().count(), 2);
+    }
+
+    #[test]
+    fn a_space_and_a_project_with_one_key_are_two_containers() {
+        let mut project = container("OPS");
+        if let SourceEvent::Container { container, .. } = &mut project {
+            container.product = Product::Jira;
+            container.kind = ContainerKind::Project;
+        }
+        let SourceEvent::Unit(mut issue) = unit("OPS", "OPS-1", "nothing") else {
+            unreachable!()
+        };
+        issue.item.container.product = Product::Jira;
+        issue.documents[0].origin.product = Product::Jira;
+        let events = vec![
+            container("OPS"),
+            project,
+            unit("OPS", "1", "card 4929 1234 5678 9015"),
+            SourceEvent::Unit(issue),
+        ];
+        let (outcome, _dir) = scan(events);
+        let by: BTreeMap<(Product, &str), (u64, u64)> = outcome
+            .summary
+            .containers
+            .iter()
+            .map(|c| {
+                (
+                    (c.container.product, c.container.key.as_str()),
+                    (c.coverage.items_seen, c.findings),
+                )
+            })
+            .collect();
+        assert_eq!(by[&(Product::Confluence, "OPS")], (1, 1));
+        assert_eq!(by[&(Product::Jira, "OPS")], (1, 0));
     }
 }

@@ -98,17 +98,27 @@ fn chromium_renders_the_ranked_rows_and_the_charts() {
         .find(r#"<table class="ranked">"#)
         .expect("the ranked table")..];
     let table = &table[..table.find("</table>").unwrap()];
-    let row =
-        Regex::new(r#"<tr class="verdict (\w+)" data-rank="(\d+)" data-key="([^"]*)""#).unwrap();
-    let rows: Vec<(String, u64, String)> = row
+    let row = Regex::new(
+        r#"<tr class="verdict (\w+)" data-rank="(\d+)" data-key="([^"]*)" data-product="(\w+)""#,
+    )
+    .unwrap();
+    let rows: Vec<(String, u64, String, String)> = row
         .captures_iter(table)
-        .map(|c| (c[1].to_string(), c[2].parse().unwrap(), c[3].to_string()))
+        .map(|c| {
+            (
+                c[1].to_string(),
+                c[2].parse().unwrap(),
+                c[3].to_string(),
+                c[4].to_string(),
+            )
+        })
         .collect();
     assert_eq!(rows.len(), verdicts.len(), "one row per verdict");
     for (r, v) in rows.iter().zip(verdicts) {
         assert_eq!(r.0, v["recommendation"].as_str().unwrap());
         assert_eq!(r.1, v["rank"].as_u64().unwrap());
         assert_eq!(r.2, v["key"].as_str().unwrap());
+        assert_eq!(r.3, v["product"].as_str().unwrap());
     }
     assert_eq!(
         table.matches("<td").count(),
@@ -122,7 +132,8 @@ fn chromium_renders_the_ranked_rows_and_the_charts() {
         .filter(|v| v["by_category"].as_object().is_some_and(|m| !m.is_empty()))
         .count();
     let not_apps = verdicts.iter().filter(|v| v["kind"] != "app").count();
-    let bar = Regex::new(r#"<rect class="bar[^"]*" data-key="([^"]*)""#).unwrap();
+    let bar =
+        Regex::new(r#"<rect class="bar[^"]*" data-key="([^"]*)" data-product="(\w+)""#).unwrap();
     for (id, rows) in [
         ("chart-score", verdicts.len()),
         ("chart-categories", with_findings),
@@ -134,9 +145,10 @@ fn chromium_renders_the_ranked_rows_and_the_charts() {
         let svg = &dom[start..];
         let svg = &svg[..svg.find("</svg>").unwrap()];
         assert!(svg.contains(&format!(r#"data-rows="{rows}""#)), "{id} rows");
-        let keys: std::collections::BTreeSet<&str> = bar
+        // A container is (product, key): a space and a project may share a key.
+        let keys: std::collections::BTreeSet<(&str, &str)> = bar
             .captures_iter(svg)
-            .map(|c| c.get(1).unwrap().as_str())
+            .map(|c| (c.get(1).unwrap().as_str(), c.get(2).unwrap().as_str()))
             .collect();
         assert_eq!(keys.len(), rows, "{id}: a bar for each drawn container");
     }

@@ -4,7 +4,7 @@
 
 use crate::cli::{CliError, SiteArgs};
 use crate::fake_site::{FakeSite, FakeSiteConfig, SiteData};
-use crate::model::{CoverageStatus, Product};
+use crate::model::{ContainerId, CoverageStatus, Product};
 use crate::progress::{Counters, ProductCounters};
 use crate::scan::{run as run_scan, ScanOutcome, ScanRequest};
 use crate::sources::atlassian::{crawl, Auth, CrawlConfig, CrawlError, CrawlEvent, CrawlReport};
@@ -106,9 +106,15 @@ fn to_source_event(e: CrawlEvent, counters: &Counters) -> SourceEvent {
         }
         CrawlEvent::Comments(fragment) => SourceEvent::Documents(fragment),
         CrawlEvent::Failure(f) => SourceEvent::Failure(f),
-        CrawlEvent::ContainerStatus { key, reason, .. } => {
-            SourceEvent::ContainerIncomplete { key, reason }
-        }
+        CrawlEvent::ContainerStatus {
+            product,
+            key,
+            reason,
+            ..
+        } => SourceEvent::ContainerIncomplete {
+            id: ContainerId::new(product, key),
+            reason,
+        },
         CrawlEvent::ProductStatus {
             product, reason, ..
         } => SourceEvent::ProductIncomplete { product, reason },

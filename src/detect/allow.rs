@@ -5,6 +5,7 @@
 //! silently hidden.
 
 use crate::detect::rules::{line_of, syntax_config};
+use crate::model::ContainerId;
 use regex_automata::meta;
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -66,7 +67,8 @@ struct AllowFile {
 #[serde(deny_unknown_fields)]
 struct Reviewed {
     fingerprint: String,
-    /// A container key; absent means every container.
+    /// A container: `confluence:OPS` (product and key), or a bare key (`OPS`)
+    /// for every container with that key; absent means every container.
     container: Option<String>,
     #[serde(default)]
     #[allow(dead_code)] // kept in the file for the people who triage
@@ -202,15 +204,20 @@ impl AllowList {
             && self.reviewed_scoped.is_empty()
     }
 
-    /// Whether a reviewed fingerprint drops this finding in this container.
-    pub fn check_fingerprint(&self, container: &str, fingerprint: &str) -> Option<AllowReason> {
+    /// Whether a reviewed fingerprint drops this finding in this container
+    /// (named `product:key`, or by its bare key in the allow list).
+    pub fn check_fingerprint(
+        &self,
+        container: &ContainerId,
+        fingerprint: &str,
+    ) -> Option<AllowReason> {
         if self.reviewed_global.is_empty() && self.reviewed_scoped.is_empty() {
             return None;
         }
         if self.reviewed_global.contains(fingerprint)
-            || self
-                .reviewed_scoped
-                .contains(&(container.to_string(), fingerprint.to_string()))
+            || [container.to_string(), container.key.clone()]
+                .into_iter()
+                .any(|c| self.reviewed_scoped.contains(&(c, fingerprint.to_string())))
         {
             Some(AllowReason::ReviewedFingerprint)
         } else {
@@ -262,9 +269,23 @@ role_addresses = ["noreply"]
             "[[reviewed]]\nfingerprint = \"abcd\"\n\n[[reviewed]]\nfingerprint = \"ef01\"\ncontainer = \"ENG\"\n",
         )
         .unwrap();
-        assert!(a.check_fingerprint("ANY", "abcd").is_some());
-        assert!(a.check_fingerprint("ENG", "ef01").is_some());
-        assert!(a.check_fingerprint("HR", "ef01").is_none());
+        let jira = |key: &str| ContainerId::new(crate::model::Product::Jira, key);
+        assert!(a.check_fingerprint(&jira("ANY"), "abcd").is_some());
+        assert!(a.check_fingerprint(&jira("ENG"), "ef01").is_some());
+        assert!(a.check_fingerprint(&jira("HR"), "ef01").is_none());
+    }
+
+    #[test]
+    fn a_reviewed_fingerprint_can_name_the_product_too() {
+        let a = AllowList::parse(
+            "allow.toml",
+            "[[reviewed]]\nfingerprint = \"ef01\"\ncontainer = \"confluence:OPS\"\n",
+        )
+        .unwrap();
+        let space = ContainerId::new(crate::model::Product::Confluence, "OPS");
+        let project = ContainerId::new(crate::model::Product::Jira, "OPS");
+        assert!(a.check_fingerprint(&space, "ef01").is_some());
+        assert!(a.check_fingerprint(&project, "ef01").is_none());
     }
 
     #[test]

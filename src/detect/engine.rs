@@ -522,7 +522,7 @@ impl Engine {
             .fingerprint(entity, &normalize_value(entity, p.value));
         if let Some(reason) = self
             .allow
-            .check_fingerprint(&doc.origin.container_key, &fingerprint)
+            .check_fingerprint(&doc.origin.container(), &fingerprint)
         {
             *out.suppressed
                 .entry((reason.as_str(), entity.to_string()))

@@ -62,6 +62,9 @@ pub struct Totals {
     /// What allow lists removed: reason → entity → count. Never hidden.
     pub suppressed: BTreeMap<String, BTreeMap<String, u64>>,
     pub extraction_warnings: u64,
+    /// Items and comments the source sent again (a listing that shifted while
+    /// it was read): scanned and counted once, the repeats dropped.
+    pub repeats_dropped: u64,
     /// Source-level problems: a product whose containers could not all be listed.
     pub warnings: Vec<String>,
     /// Per product, why not every container could be listed (or the crawl

@@ -6,7 +6,9 @@
 //! its own with one item, its inventory record, whose name, scope and notes are
 //! scanned like any other text: that is all of a connector withhold can read.
 
-use crate::model::{Container, ContainerKind, Document, Field, Item, ItemKind, Origin, Product};
+use crate::model::{
+    Container, ContainerId, ContainerKind, Document, Field, Item, ItemKind, Origin, Product,
+};
 use crate::sources::{ItemUnit, SourceEvent};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -232,7 +234,7 @@ pub fn events(records: &[ConnectorRecord]) -> Vec<SourceEvent> {
         .collect();
         out.push(SourceEvent::Unit(ItemUnit {
             item: Item {
-                container: r.key.clone(),
+                container: ContainerId::new(Product::Connector, &r.key),
                 id: r.key.clone(),
                 kind: ItemKind::ConnectorRecord,
                 title: r.name.clone(),
@@ -244,7 +246,9 @@ pub fn events(records: &[ConnectorRecord]) -> Vec<SourceEvent> {
             warnings: Vec::new(),
             comment_public: Default::default(),
         }));
-        out.push(SourceEvent::ContainerInventoryOnly { key: r.key.clone() });
+        out.push(SourceEvent::ContainerInventoryOnly {
+            id: ContainerId::new(Product::Connector, &r.key),
+        });
     }
     out
 }

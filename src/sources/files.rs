@@ -5,7 +5,9 @@
 //! is detected from the extension and the content: Confluence storage / HTML,
 //! ADF JSON, or plain text.
 
-use crate::model::{Container, ContainerKind, Document, Field, Item, ItemKind, Origin, Product};
+use crate::model::{
+    Container, ContainerId, ContainerKind, Document, Field, Item, ItemKind, Origin, Product,
+};
 use crate::sources::{ItemFailure, ItemUnit, SourceData};
 use crate::text::{adf_to_text, storage_to_text};
 use std::collections::BTreeMap;
@@ -65,7 +67,7 @@ pub fn collect(paths: &[std::path::PathBuf]) -> SourceData {
                         .and_then(|p| container_key(root, p, &root_name))
                         .unwrap_or_else(|| root_name.clone());
                     data.failures.push(ItemFailure {
-                        container_key: key,
+                        container: ContainerId::new(Product::Files, key),
                         item_id: e
                             .path()
                             .map(|p| p.display().to_string())
@@ -110,7 +112,7 @@ pub fn collect(paths: &[std::path::PathBuf]) -> SourceData {
                     };
                     data.units.push(ItemUnit {
                         item: Item {
-                            container: key,
+                            container: ContainerId::new(Product::Files, key),
                             id: rel.clone(),
                             kind: ItemKind::File,
                             title: rel,
@@ -124,7 +126,7 @@ pub fn collect(paths: &[std::path::PathBuf]) -> SourceData {
                     });
                 }
                 Err(reason) => data.failures.push(ItemFailure {
-                    container_key: key,
+                    container: ContainerId::new(Product::Files, key),
                     item_id: rel,
                     reason,
                 }),
@@ -209,7 +211,7 @@ mod tests {
         let mut ids: Vec<(String, String)> = data
             .units
             .iter()
-            .map(|u| (u.item.container.clone(), u.item.id.clone()))
+            .map(|u| (u.item.container.key.clone(), u.item.id.clone()))
             .collect();
         ids.sort();
         let root = dir

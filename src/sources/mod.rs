@@ -6,7 +6,7 @@ pub mod connectors;
 pub mod demo;
 pub mod files;
 
-use crate::model::{Container, Document, Item, Product};
+use crate::model::{Container, ContainerId, Document, Item, Product};
 use std::collections::BTreeMap;
 
 /// One item with the documents extracted from it.
@@ -25,7 +25,7 @@ pub struct ItemUnit {
 /// An item that could not be read: its container becomes partial.
 #[derive(Debug, Clone)]
 pub struct ItemFailure {
-    pub container_key: String,
+    pub container: ContainerId,
     pub item_id: String,
     pub reason: String,
 }
@@ -58,9 +58,9 @@ pub enum SourceEvent {
     Failure(ItemFailure),
     /// A container's listing could not be read to the end: it cannot be
     /// complete, whatever its items say.
-    ContainerIncomplete { key: String, reason: String },
+    ContainerIncomplete { id: ContainerId, reason: String },
     /// Only the container's inventory record can be read (a connector).
-    ContainerInventoryOnly { key: String },
+    ContainerInventoryOnly { id: ContainerId },
     /// A product whose containers could not all be listed: containers may
     /// be missing altogether, so the product's app cannot be complete.
     ProductIncomplete { product: Product, reason: String },
@@ -76,7 +76,7 @@ impl SourceData {
             .map(|container| {
                 let name = names
                     .iter()
-                    .position(|d| d.origin.container_key == container.key)
+                    .position(|d| d.origin.container() == container.identity())
                     .map(|i| names.swap_remove(i));
                 SourceEvent::Container { container, name }
             })

@@ -94,6 +94,7 @@ pub fn score_chart(verdicts: &[Verdict], thresholds: &Thresholds) -> String {
         Bar {
             class: "bar",
             key: &v.key,
+            product: v.product.as_str(),
             data: None,
             x: LABEL_W,
             y,
@@ -160,6 +161,7 @@ pub fn category_chart(verdicts: &[Verdict]) -> String {
             Bar {
                 class: "bar segment",
                 key: &v.key,
+                product: v.product.as_str(),
                 data: Some(("category", c.as_str())),
                 x,
                 y,
@@ -218,6 +220,7 @@ pub fn coverage_chart(verdicts: &[Verdict]) -> String {
             Bar {
                 class: "bar",
                 key: &v.key,
+                product: v.product.as_str(),
                 data: Some(("status", "inventory")),
                 x: LABEL_W,
                 y,
@@ -243,6 +246,7 @@ pub fn coverage_chart(verdicts: &[Verdict]) -> String {
             Bar {
                 class: "bar",
                 key: &v.key,
+                product: v.product.as_str(),
                 data: Some(("status", status)),
                 x: LABEL_W,
                 y,
@@ -268,6 +272,7 @@ pub fn coverage_chart(verdicts: &[Verdict]) -> String {
             Bar {
                 class: "bar segment",
                 key: &v.key,
+                product: v.product.as_str(),
                 data: Some(("status", status)),
                 x,
                 y,
@@ -289,6 +294,7 @@ pub fn coverage_chart(verdicts: &[Verdict]) -> String {
 struct Bar<'a> {
     class: &'static str,
     key: &'a str,
+    product: &'static str,
     data: Option<(&'static str, &'a str)>,
     x: f64,
     y: f64,
@@ -305,9 +311,10 @@ impl Bar<'_> {
             .unwrap_or_default();
         let _ = write!(
             svg,
-            r#"<rect class="{}" data-key="{}"{data} x="{:.1}" y="{:.1}" width="{:.1}" height="{BAR_H}" fill="{}"><title>{}</title></rect>"#,
+            r#"<rect class="{}" data-key="{}" data-product="{}"{data} x="{:.1}" y="{:.1}" width="{:.1}" height="{BAR_H}" fill="{}"><title>{}</title></rect>"#,
             self.class,
             attr(self.key),
+            self.product,
             self.x,
             self.y,
             self.w,

@@ -171,9 +171,10 @@ fn row(page: &mut String, v: &Verdict) {
     let rec = v.recommendation.as_str();
     let _ = write!(
         page,
-        r#"<tr class="verdict {rec}" data-rank="{}" data-key="{}" data-recommendation="{rec}" data-level="{}" data-score="{}"><td class="num">{}</td><td><span class="badge {rec}">{rec}</span><br><span class="level">{} level</span></td><td class="num">{}<span class="meter"><span style="width:{}%;background:{}"></span></span></td>"#,
+        r#"<tr class="verdict {rec}" data-rank="{}" data-key="{}" data-product="{}" data-recommendation="{rec}" data-level="{}" data-score="{}"><td class="num">{}</td><td><span class="badge {rec}">{rec}</span><br><span class="level">{} level</span></td><td class="num">{}<span class="meter"><span style="width:{}%;background:{}"></span></span></td>"#,
         v.rank,
         attr(&v.key),
+        v.product.as_str(),
         v.level,
         v.score,
         v.rank,

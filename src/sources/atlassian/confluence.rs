@@ -295,7 +295,7 @@ async fn items(
 async fn send_comment(ctx: &Ctx, owner_id: &str, owner: &Owner, c: &Value) -> Result<(), Fatal> {
     let mut fragment = ItemUnit {
         item: crate::model::Item {
-            container: owner.container.clone(),
+            container: crate::model::ContainerId::new(Product::Confluence, &owner.container),
             id: owner_id.to_string(),
             kind: owner.kind,
             title: String::new(),

@@ -13,7 +13,9 @@
 //! second document of that comment: it is a stored copy of page text that
 //! stays with the comment when the page changes.
 
-use crate::model::{Container, ContainerKind, Document, Field, Item, ItemKind, Origin, Product};
+use crate::model::{
+    Container, ContainerId, ContainerKind, Document, Field, Item, ItemKind, Origin, Product,
+};
 use crate::sources::ItemUnit;
 use crate::text::{adf_value_to_text, storage_to_text, Extracted};
 use serde_json::Value;
@@ -100,7 +102,8 @@ pub fn confluence_unit(base: &str, space_key: &str, kind: ItemKind, p: &Value) -
         .pointer("/body/storage/value")
         .and_then(Value::as_str)
         .unwrap_or("");
-    let mut unit = new_unit(space_key, &id, kind, &s(p, "title"), &url);
+    let container = ContainerId::new(Product::Confluence, space_key);
+    let mut unit = new_unit(container, &id, kind, &s(p, "title"), &url);
     unit.item.version = p.pointer("/version/number").and_then(Value::as_u64);
     unit.item.updated = p
         .pointer("/version/createdAt")
@@ -177,7 +180,7 @@ pub fn jira_unit(base: &str, product: Product, is: &Value, text_fields: &[String
         ItemKind::Issue
     };
     let mut unit = new_unit(
-        project,
+        ContainerId::new(product, project),
         &key,
         kind,
         f.get("summary").and_then(Value::as_str).unwrap_or(""),
@@ -243,10 +246,16 @@ pub fn add_jira_comment(unit: &mut ItemUnit, c: &Value) {
 }
 
 /// A unit with its title document.
-pub fn new_unit(container: &str, id: &str, kind: ItemKind, title: &str, url: &str) -> ItemUnit {
+pub fn new_unit(
+    container: ContainerId,
+    id: &str,
+    kind: ItemKind,
+    title: &str,
+    url: &str,
+) -> ItemUnit {
     let mut unit = ItemUnit {
         item: Item {
-            container: container.to_string(),
+            container,
             id: id.to_string(),
             kind,
             title: title.to_string(),
@@ -277,18 +286,11 @@ pub fn add_doc(
     comment_id: Option<String>,
     extracted: Extracted,
 ) {
-    let product = match unit.item.kind {
-        ItemKind::Page | ItemKind::BlogPost => Product::Confluence,
-        ItemKind::Request => Product::Jsm,
-        ItemKind::Issue => Product::Jira,
-        ItemKind::ConnectorRecord => Product::Connector,
-        ItemKind::File => Product::Files,
-    };
     unit.warnings.extend(extracted.warnings);
     unit.documents.push(Document {
         origin: Origin {
-            product,
-            container_key: unit.item.container.clone(),
+            product: unit.item.container.product,
+            container_key: unit.item.container.key.clone(),
             item_id: unit.item.id.clone(),
             item_url: unit.item.url.clone(),
             field,
@@ -342,7 +344,13 @@ mod tests {
 
     #[test]
     fn an_inline_comments_original_selection_is_scanned_with_the_comment() {
-        let mut unit = new_unit("ENG", "1", ItemKind::Page, "t", "https://x/p/1");
+        let mut unit = new_unit(
+            ContainerId::new(Product::Confluence, "ENG"),
+            "1",
+            ItemKind::Page,
+            "t",
+            "https://x/p/1",
+        );
         let c = json!({"id":"77","pageId":"1",
             "body":{"storage":{"representation":"storage","value":"<p>see this</p>"}},
             "properties":{"inlineMarkerRef":"m","inlineOriginalSelection":"SSN 536-22-0811"}});
