@@ -56,11 +56,11 @@ async fn run(config: CrawlConfig) -> (Result<CrawlReport, CrawlError>, Collected
                     got.name_documents.push(name_document);
                 }
                 CrawlEvent::Unit(u) => {
-                    let key = format!("{}:{}", u.item.container, u.item.id);
+                    let key = format!("{}:{}", u.item.container.key, u.item.id);
                     assert!(got.units.insert(key, u).is_none(), "an item sent twice");
                 }
                 CrawlEvent::Comments(fragment) => {
-                    let key = format!("{}:{}", fragment.item.container, fragment.item.id);
+                    let key = format!("{}:{}", fragment.item.container.key, fragment.item.id);
                     // Comments follow their item: it must have been sent already.
                     let unit = got.units.get_mut(&key).expect("a comment before its item");
                     unit.documents.extend(fragment.documents);
@@ -96,7 +96,7 @@ fn offline() -> BTreeMap<String, ItemUnit> {
         .unwrap()
         .units
         .into_iter()
-        .map(|u| (format!("{}:{}", u.item.container, u.item.id), u))
+        .map(|u| (format!("{}:{}", u.item.container.key, u.item.id), u))
         .collect()
 }
 
