@@ -6,6 +6,7 @@
 //! of items however large the site is.
 
 use crate::detect::engine::{DocumentScan, Engine};
+use crate::detect::mask::mask_spans;
 use crate::detect::rules::PackInfo;
 use crate::model::{
     Container, ContainerId, ContainerKind, Coverage, CoverageStatus, Document, Finding,
@@ -249,6 +250,11 @@ pub fn run(
                     tally.totals.documents += 1;
                     tally.totals.bytes += doc.text.len() as u64;
                     let scan = req.engine.scan(&doc);
+                    if !req.revealed {
+                        // Every output shows the name: mask what was found in it.
+                        let c = tally.container(&key, product);
+                        c.container.name = masked_name(&c.container.name, &doc, &scan.findings);
+                    }
                     tally.absorb(scan, &BTreeMap::new(), &mut writer)?;
                 }
             }
@@ -345,6 +351,27 @@ pub fn run(
         findings_path,
         summary_path,
     })
+}
+
+/// A container's name with the values found in its name document masked as
+/// the findings mask them. Client names stay as written: they come from the
+/// user's own list (findings show them too), and the checklist must name the
+/// space as the admin's page shows it. The spans are offsets into the
+/// document's text, so a name that is not that text is masked whole rather
+/// than misplaced.
+fn masked_name(name: &str, doc: &Document, findings: &[Finding]) -> String {
+    let values: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.category != crate::model::Category::Client)
+        .collect();
+    let spans = values.iter().map(|f| (f.start, f.end, f.masked.as_str()));
+    if values.is_empty() {
+        name.to_string()
+    } else if doc.text == name {
+        mask_spans(name, spans)
+    } else {
+        mask_spans(name, [(0, name.len(), "•••")])
+    }
 }
 
 /// A container that was not fully read is never reported as complete.

@@ -190,20 +190,44 @@ proptest! {
     }
 
     #[test]
-    fn a_container_with_a_critical_finding_is_never_keep(
+    fn a_container_with_a_real_critical_finding_is_never_keep(
         specs in proptest::collection::vec(spec(), 0..20),
         critical in 0usize..3,
         item in 0u8..20,
         confidence in 0.05f32..1.0,
-        test_value in any::<bool>(),
         coverage in coverage_strategy(),
     ) {
         let p = policy();
         let mut all = specs;
-        all.push(Spec { entity: critical, value: 99, item, confidence, test_value,
+        all.push(Spec { entity: critical, value: 99, item, confidence, test_value: false,
             in_name: false, own_domain: false });
         let v = container_verdict(&summary_of("C", &all, coverage, &p), &p);
         prop_assert_ne!(v.recommendation, Recommendation::Keep);
+    }
+
+    #[test]
+    fn documentation_and_test_values_alone_never_raise_a_container_above_keep(
+        specs in proptest::collection::vec(spec(), 1..40),
+        real in proptest::collection::vec(spec(), 0..10),
+    ) {
+        let p = policy();
+        let tests: Vec<Spec> = specs
+            .into_iter()
+            .map(|s| Spec { test_value: true, in_name: false, value: s.value + 100, ..s })
+            .collect();
+        let v = container_verdict(&summary_of("C", &tests, complete(20), &p), &p);
+        prop_assert_eq!(v.recommendation, Recommendation::Keep, "{:?}", v.reasons);
+        prop_assert_eq!(v.score, 0);
+        prop_assert_eq!(v.items_with_findings, 0);
+        // Beside real values they change nothing: the verdict is the real values' own.
+        let real: Vec<Spec> = real.into_iter().map(|s| Spec { test_value: false, ..s }).collect();
+        let alone = container_verdict(&summary_of("C", &real, complete(20), &p), &p);
+        let mut both = real.clone();
+        both.extend(tests);
+        let mixed = container_verdict(&summary_of("C", &both, complete(20), &p), &p);
+        prop_assert_eq!(mixed.recommendation, alone.recommendation);
+        prop_assert_eq!(mixed.level, alone.level);
+        prop_assert_eq!(mixed.score, alone.score);
     }
 
     #[test]

@@ -284,3 +284,150 @@ fn a_bad_org_file_stops_the_scan_before_it_starts() {
     assert!(err.contains("org.toml: line 2"), "{err}");
     assert!(!dir.path().join("out/summary.json").exists());
 }
+
+/// The raw values planted below, and forms a URL would give them.
+const CARD_IN_TITLE: &str = "4929 7301 8842 1004";
+const EMAIL_IN_TITLE: &str = "mark.twain@initech.co.uk";
+const CARD_IN_NAME: &str = "5425 7339 1884 1000";
+const EMAIL_IN_NAME: &str = "payroll.lead@globex-industries.com";
+
+/// Where any part of a planted value shows in `text`: the middle digits of
+/// the cards (masks keep the first and last four) and the local parts of the
+/// addresses (masks keep the first letter and the domain), raw or URL-encoded.
+fn leaks(text: &str) -> Vec<&'static str> {
+    [
+        "7301",
+        "8842",
+        "7339",
+        "1884",
+        "mark.twain",
+        "mark%2Etwain",
+        "payroll.lead",
+        "payroll%2Elead",
+    ]
+    .into_iter()
+    .filter(|needle| text.contains(needle))
+    .collect()
+}
+
+/// One Confluence space whose name holds a card number and an address, with
+/// one page whose title holds others, served as Confluence does: its web link
+/// ends in a slug of that title.
+fn site_with_values_in_names() -> withhold::fake_site::SiteData {
+    use serde_json::json;
+    let title = format!("Refund card {CARD_IN_TITLE} for {EMAIL_IN_TITLE}");
+    let slug = title.replace(' ', "+").replace('@', "%40");
+    withhold::fake_site::SiteData {
+        name: "values in names".into(),
+        cloud_id: "0b6b1d6e-5d2a-4b8e-9c3f-2d1e0a9b8c7d".into(),
+        spaces: vec![json!({
+            "id": "98306", "key": "PAY", "type": "global", "status": "current",
+            "name": format!("Payroll {CARD_IN_NAME} {EMAIL_IN_NAME}"),
+            "createdAt": "2026-01-02T03:04:05.000Z", "homepageId": "1001",
+            "_links": {"webui": "/spaces/PAY"}
+        })],
+        pages: vec![json!({
+            "id": "1001", "status": "current", "title": title, "spaceId": "98306",
+            "parentId": null, "parentType": null, "position": 0,
+            "authorId": "557058:aa", "ownerId": "557058:aa",
+            "createdAt": "2026-01-02T03:04:05.000Z",
+            "version": {"number": 1, "createdAt": "2026-01-02T03:04:05.000Z", "authorId": "557058:aa"},
+            "body": {"storage": {"representation": "storage", "value": "<p>See the title.</p>"}},
+            "_links": {"webui": format!("/spaces/PAY/pages/1001/{slug}")}
+        })],
+        ..Default::default()
+    }
+}
+
+/// `withhold scan --site` against `site` with the fake site's token, in `dir`.
+fn scan_site(dir: &Path, base: &str, extra: &[&str]) -> Output {
+    std::fs::write(dir.join("token"), "fake-token\n").unwrap();
+    let mut args = vec![
+        "scan",
+        "--site",
+        base,
+        "--email",
+        "admin@acme-demo.test",
+        "--token-file",
+        "token",
+    ];
+    args.extend_from_slice(extra);
+    withhold(dir, &args)
+}
+
+#[test]
+fn values_in_titles_and_container_names_reach_no_output_unmasked() {
+    use std::sync::Arc;
+    use withhold::fake_site::{FakeSite, FakeSiteConfig};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let site = runtime
+        .block_on(FakeSite::start(
+            Arc::new(site_with_values_in_names()),
+            FakeSiteConfig::default(),
+        ))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = scan_site(dir.path(), &site.base_url(), &["--out", "out", "--json"]);
+    ok(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(leaks(&stdout), Vec::<&str>::new(), "--json output");
+    for name in [
+        "findings.jsonl",
+        "summary.json",
+        "exclusions.csv",
+        "checklist.md",
+        "report.html",
+    ] {
+        let text = read(&dir.path().join("out").join(name));
+        assert_eq!(leaks(&text), Vec::<&str>::new(), "{name}");
+    }
+    // The values were found (in the title and in the name), and the links
+    // point at the page by its id.
+    let findings: Vec<Value> = read(&dir.path().join("out/findings.jsonl"))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let fields = |field: &str, entity: &str| {
+        findings
+            .iter()
+            .filter(|f| f["field"] == field && f["entity"] == entity)
+            .count()
+    };
+    for field in ["title", "container_name"] {
+        assert_eq!(fields(field, "CREDIT_CARD"), 1, "{field}: {findings:?}");
+        assert_eq!(fields(field, "EMAIL_ADDRESS"), 1, "{field}: {findings:?}");
+    }
+    let base = site.base_url();
+    for f in findings.iter().filter(|f| f["field"] == "title") {
+        assert_eq!(f["item_url"], format!("{base}/wiki/spaces/PAY/pages/1001"));
+    }
+    // The admin still recognises the space: its key and the rest of its name.
+    let summary: Value = serde_json::from_str(&read(&dir.path().join("out/summary.json"))).unwrap();
+    let space = summary["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["key"] == "PAY" && v["kind"] == "space")
+        .expect("the PAY space");
+    assert_eq!(
+        space["name"],
+        "Payroll 5425 •••• •••• 1000 p•••@globex-industries.com"
+    );
+    assert_eq!(space["url"], format!("{base}/wiki/spaces/PAY"));
+    assert!(read(&dir.path().join("out/checklist.md")).contains("Payroll 5425 •••• •••• 1000"));
+
+    // With --reveal the raw name may be shown.
+    ok(&scan_site(
+        dir.path(),
+        &base,
+        &["--out", "revealed", "--quiet", "--reveal"],
+    ));
+    let summary: Value =
+        serde_json::from_str(&read(&dir.path().join("revealed/summary.json"))).unwrap();
+    assert!(summary["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["name"] == format!("Payroll {CARD_IN_NAME} {EMAIL_IN_NAME}")));
+    runtime.block_on(site.shutdown());
+}

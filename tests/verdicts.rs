@@ -322,3 +322,159 @@ fn the_terminal_summary_shows_the_top_containers_and_the_files() {
     // Nothing matched is printed: the demo's planted card number is not there.
     assert!(!text.contains("4929"), "{text}");
 }
+
+/// A directory of files for `scan --path`, one file per (directory, text).
+fn files(dir: &Path, files: &[(&str, &str)]) {
+    for (i, (sub, text)) in files.iter().enumerate() {
+        let d = dir.join("data").join(sub);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join(format!("{i}.txt")), text).unwrap();
+    }
+}
+
+/// AWS's documented example key and secret, RFC 2606 addresses and
+/// processor test cards: what documentation is made of.
+const DOCUMENTATION: &str = "Configure the CLI as in the AWS guide: AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE \
+and AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY. Send the invite to user@example.com \
+or qa-bot@staging.acme.test (never ops@site.invalid). Pay with the test cards 4242 4242 4242 4242, \
+4111 1111 1111 1111 or 5555 5555 5555 4444 in the sandbox.";
+
+#[test]
+fn documentation_and_test_values_alone_keep_a_container() {
+    let dir = tempfile::tempdir().unwrap();
+    let real_card = "Refund to card 4929 1234 5678 9015 approved.";
+    files(
+        dir.path(),
+        &[
+            ("docs", DOCUMENTATION),
+            ("docs", "Release notes for 2.4."),
+            ("pay", DOCUMENTATION),
+            ("pay", real_card),
+            ("card", real_card),
+            ("card", "Release notes for 2.5."),
+        ],
+    );
+    let out = withhold(
+        dir.path(),
+        &["scan", "--path", "data", "--quiet", "--out", "out"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Every documentation value is still written, marked.
+    let findings: Vec<Value> = std::fs::read_to_string(dir.path().join("out/findings.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let docs: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["container_key"] == "docs")
+        .collect();
+    let entities: std::collections::BTreeSet<&str> =
+        docs.iter().map(|f| f["entity"].as_str().unwrap()).collect();
+    for e in [
+        "AWS_ACCESS_KEY",
+        "AWS_SECRET_KEY",
+        "EMAIL_ADDRESS",
+        "CREDIT_CARD",
+    ] {
+        assert!(entities.contains(e), "{e} found: {entities:?}");
+    }
+    assert!(docs.len() >= 8, "{docs:?}");
+    assert!(docs.iter().all(|f| f["test_value"] == true), "{docs:?}");
+
+    let summary = read_json(&dir.path().join("out/summary.json"));
+    let verdict = |key: &str| {
+        summary["verdicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["key"] == key)
+            .unwrap_or_else(|| panic!("no verdict for {key}"))
+            .clone()
+    };
+    let docs = verdict("docs");
+    assert_eq!(docs["recommendation"], "keep", "{docs}");
+    assert_eq!(docs["score"], 0, "{docs}");
+    assert_eq!(docs["items_with_findings"], 0, "{docs}");
+    // The same container with one real card number is what that card alone makes it.
+    let (pay, card) = (verdict("pay"), verdict("card"));
+    assert_ne!(pay["recommendation"], "keep", "{pay}");
+    for field in ["recommendation", "level", "score", "by_category"] {
+        assert_eq!(pay[field], card[field], "{field}: {pay} vs {card}");
+    }
+}
+
+#[test]
+fn exclusions_csv_cells_that_spreadsheets_would_run_are_written_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let names = ["=HYPERLINK(\"evil.test\")", "+1+1", "-2+3", "@SUM(A1)"];
+    for name in names {
+        files(dir.path(), &[(name, "card 4929 1234 5678 9015")]);
+    }
+    let out = withhold(
+        dir.path(),
+        &["scan", "--path", "data", "--quiet", "--out", "out"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = dir.path().join("out/exclusions.csv");
+    let rows = rows_by_csv_crate(&path);
+    assert_eq!(rows, rows_by_python(&path));
+    let col = |name: &str| rows[0].iter().position(|h| h == name).unwrap();
+    for name in names {
+        let row = rows[1..]
+            .iter()
+            .find(|r| r[col("name")] == format!("'{name}"))
+            .unwrap_or_else(|| panic!("no row named '{name}: {rows:?}"));
+        assert_eq!(row[col("key")], format!("'{name}"));
+    }
+    // No cell of the file starts a formula.
+    for row in &rows {
+        for cell in row {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{cell:?}"
+            );
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fingerprint_key_others_may_read_is_refused_naming_the_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    files(dir.path(), &[("a", "hello")]);
+    let scan = || {
+        withhold(
+            dir.path(),
+            &["scan", "--path", "data", "--quiet", "--out", "out"],
+        )
+    };
+    assert_eq!(
+        scan().status.code(),
+        Some(0),
+        "the first scan creates the key"
+    );
+    let key = dir.path().join("key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = scan();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&key.display().to_string()), "{err}");
+    assert!(
+        err.contains(&format!("chmod 600 {}", key.display())),
+        "{err}"
+    );
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert_eq!(scan().status.code(), Some(0));
+}

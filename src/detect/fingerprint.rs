@@ -1,6 +1,12 @@
 //! Keyed fingerprints: HMAC-SHA256 over a normalised value with a
 //! per-installation key, so the same value is recognised across scans
 //! without being stored.
+//!
+//! The key file is created 0600. An existing key file that its group or
+//! others may read is refused, with the fix in the message
+//! (`chmod 600 <file>`): whoever could read it can test guessed values
+//! against every fingerprint in the outputs, so the key may already be
+//! exposed, and tightening it quietly would hide that from its owner.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -46,6 +52,7 @@ impl Fingerprinter {
         use anyhow::Context;
         match std::fs::read_to_string(path) {
             Ok(text) => {
+                refuse_if_shared(path)?;
                 let bytes = hex::decode(text.trim()).with_context(|| {
                     format!("fingerprint key {} is not hexadecimal", path.display())
                 })?;
@@ -79,6 +86,30 @@ impl Fingerprinter {
         mac.update(normalized_value.as_bytes());
         hex::encode(&mac.finalize().into_bytes()[..16])
     }
+}
+
+/// An error when the key file may be read by its group or by others (unix).
+fn refuse_if_shared(path: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use anyhow::Context;
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .with_context(|| format!("reading fingerprint key {}", path.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            anyhow::bail!(
+                "fingerprint key {} may be read by others (mode {:03o}); it must be private to you: run `chmod 600 {}`, or delete it to start a new key (fingerprints of earlier scans will no longer match)",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// The form of a value that identifies it: identifiers ignore separators and
@@ -143,5 +174,25 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_file_others_may_read_is_refused_with_the_fix() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        Fingerprinter::load_or_create(&path).unwrap();
+        for mode in [0o644, 0o640, 0o604] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let e = format!("{:#}", Fingerprinter::load_or_create(&path).unwrap_err());
+            assert!(e.contains(&path.display().to_string()), "{e}");
+            assert!(e.contains(&format!("chmod 600 {}", path.display())), "{e}");
+            // Refused, not quietly tightened.
+            let now = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(now & 0o777, mode);
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(Fingerprinter::load_or_create(&path).is_ok());
     }
 }

@@ -1,6 +1,10 @@
 //! Masking: enough of a value to recognise it, never enough to use it.
 //!
 //! `4111 •••• •••• 1111`, `•••-••-6789`, `j•••@client.com`, `AKIA••••••••••••9986`.
+//!
+//! [`mask_spans`] applies the same masks inside a longer text: a container's
+//! name shown in the outputs (`Payroll 4111 •••• •••• 1111`) keeps everything
+//! around its findings, so the admin still recognises it.
 
 use crate::model::Category;
 
@@ -14,6 +18,47 @@ pub fn mask(category: Category, entity: &str, value: &str) -> String {
         (_, "EMAIL_ADDRESS") => mask_email(value),
         _ => mask_alnum(value),
     }
+}
+
+/// `text` with every span (byte offsets into `text`, as findings carry them)
+/// replaced by its masked form. Where spans overlap, the part of a later span
+/// beyond the earlier one is dotted over, and a span that does not fit the
+/// text dots over all of it: no part of a value is ever shown.
+pub fn mask_spans<'a>(
+    text: &str,
+    spans: impl IntoIterator<Item = (usize, usize, &'a str)>,
+) -> String {
+    let mut spans: Vec<(usize, usize, &str)> = spans.into_iter().collect();
+    if spans.is_empty() {
+        return text.to_string();
+    }
+    let fits = |s: usize, e: usize| s <= e && text.get(s..e).is_some();
+    if spans.iter().any(|&(s, e, _)| !fits(s, e)) {
+        return dots(text);
+    }
+    // By start, the longest first where two start together.
+    spans.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    let mut out = String::with_capacity(text.len());
+    let mut cursor = 0;
+    for (start, end, masked) in spans {
+        if start >= cursor {
+            out.push_str(&text[cursor..start]);
+            out.push_str(masked);
+            cursor = end;
+        } else if end > cursor {
+            out.push_str(&dots(&text[cursor..end]));
+            cursor = end;
+        }
+    }
+    out.push_str(&text[cursor..]);
+    out
+}
+
+/// Every letter and digit dotted over; separators kept.
+fn dots(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_alphanumeric() { DOT } else { c })
+        .collect()
 }
 
 fn mask_email(value: &str) -> String {
@@ -77,6 +122,33 @@ mod tests {
         assert_eq!(
             mask(Category::Contact, "EMAIL_ADDRESS", "jane.doe@client.com"),
             "j•••@client.com"
+        );
+    }
+
+    #[test]
+    fn spans_are_masked_in_place_and_the_rest_kept() {
+        let name = "Payroll 4111 1111 1111 1111 — jane.doe@client.com";
+        let card = name.find("4111").unwrap();
+        let email = name.find("jane").unwrap();
+        let m = mask_spans(
+            name,
+            [
+                (email, name.len(), "j•••@client.com"),
+                (card, card + 19, "4111 •••• •••• 1111"),
+            ],
+        );
+        assert_eq!(m, "Payroll 4111 •••• •••• 1111 — j•••@client.com");
+        assert_eq!(mask_spans("Engineering", []), "Engineering");
+    }
+
+    #[test]
+    fn overlapping_or_misplaced_spans_show_nothing_of_the_value() {
+        // Two rules over one value, the second reaching further.
+        let m = mask_spans("id 123456789 end", [(3, 9, "••••••"), (6, 12, "•••789")]);
+        assert_eq!(m, "id ••••••••• end");
+        assert_eq!(
+            mask_spans("SSN 536-22-0811", [(4, 99, "x")]),
+            "••• •••-••-••••"
         );
     }
 

@@ -62,7 +62,8 @@ pub struct EntityStats {
     pub own_domain_values: u64,
     /// Items (pages, issues…) with at least one finding of this entity.
     pub items: u64,
-    /// Σ over distinct values of confidence × (own-domain factor): what the score uses.
+    /// Σ over distinct values that are not test values of confidence ×
+    /// (own-domain factor): what the score uses.
     pub weighted_values: f64,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub names: Vec<(String, u64)>,
@@ -150,9 +151,13 @@ impl ContainerEvidence {
             .entities
             .iter()
             .map(|(entity, e)| {
+                // Documentation and test values weigh nothing: they are
+                // written to findings.jsonl, but a container of nothing else
+                // has nothing to withhold.
                 let weighted_values = e
                     .values
                     .values()
+                    .filter(|v| !v.test_value)
                     .map(|v| {
                         let factor = if v.own_domain {
                             policy.own_domain_factor

@@ -14,6 +14,11 @@
 //! score. Levels come from the score's thresholds; a critical finding lifts a
 //! `low` container to `moderate` (never kept unseen), and a container not fully
 //! read with too little found is `unknown`: nothing unread is called clean.
+//!
+//! Documentation and test values (`AKIAIOSFODNN7EXAMPLE`, `4242 4242 4242
+//! 4242`, `@example.com`: the rule packs' `test_values`) are reported but
+//! count for nothing: not in the score, not in the breadth, not in the
+//! critical floor. A container holding only those is kept.
 
 pub mod apps;
 pub mod connectors;
@@ -236,7 +241,11 @@ fn floored_level(
 ) -> Level {
     let mut level = level_of(score, policy);
     if level == Level::Low {
-        if let Some(e) = stats.iter().find(|e| e.severity == Severity::Critical) {
+        // Real values only: documentation and test values never lift a container.
+        if let Some(e) = stats
+            .iter()
+            .find(|e| e.severity == Severity::Critical && e.distinct_values > e.test_values)
+        {
             level = Level::Moderate;
             reasons.push(format!(
                 "critical findings ({}) are never kept without a look",
@@ -413,6 +422,11 @@ pub fn container_verdict(c: &ContainerSummary, policy: &Policy) -> Verdict {
     } else if c.coverage.status == CoverageStatus::Complete {
         reasons.push(if c.coverage.items_scanned == 0 {
             "no content: nothing to contribute".to_string()
+        } else if c.entities.iter().any(|e| e.test_values > 0) {
+            format!(
+                "nothing but documentation/test values in {}",
+                items_of(c.coverage.items_scanned, product)
+            )
         } else {
             format!(
                 "nothing found in {}",

@@ -2,6 +2,11 @@
 //! (DESIGN §8). RFC 4180 through the csv crate; no matched text, only counts,
 //! entity names and the reasons (which name client names from the user's own
 //! list, never a found value).
+//!
+//! Names come from the site, and a spreadsheet runs a cell that starts with
+//! `=`, `+`, `-` or `@` (or tab / carriage return before one) as a formula:
+//! every such cell is written with a leading `'`, which spreadsheets show as
+//! text (OWASP, "CSV Injection").
 
 use crate::model::Category;
 use crate::rank::Verdict;
@@ -82,10 +87,21 @@ pub fn write<W: Write>(out: W, verdicts: &[Verdict]) -> csv::Result<()> {
         row.push(v.reasons.join("; "));
         row.push(v.coverage.status.as_str().to_string());
         row.push(rename_note(v));
-        w.write_record(&row)?;
+        let cells: Vec<_> = row.iter().map(|cell| as_text(cell)).collect();
+        w.write_record(cells.iter().map(|cell| cell.as_bytes()))?;
     }
     w.flush()?;
     Ok(())
+}
+
+/// A cell a spreadsheet would run as a formula, prefixed with `'` so that it
+/// is shown as text; any other cell as it is.
+pub fn as_text(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
 }
 
 /// `rename: client name, email address` — the kinds of value in the name,
@@ -109,4 +125,26 @@ fn serde_plain<T: serde::Serialize>(v: &T) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::as_text;
+
+    #[test]
+    fn formula_cells_are_written_as_text() {
+        for cell in [
+            "=HYPERLINK(\"http://x\")",
+            "+1+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+        ] {
+            assert_eq!(as_text(cell), format!("'{cell}"));
+        }
+        for cell in ["Engineering", "12", "a=b", " =1", ""] {
+            assert_eq!(as_text(cell), cell);
+        }
+    }
 }

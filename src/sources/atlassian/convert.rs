@@ -7,7 +7,15 @@
 //! project/field/issue/comment objects).
 //!
 //! `base` is the site's web address (`https://acme.atlassian.net`), used only
-//! to build the URLs people click; it is never the API gateway.
+//! to build the URLs people click; it is never the API gateway. Those URLs are
+//! built from ids and keys only, never from the objects' `_links.webui`:
+//! Confluence's web links end in a slug of the title
+//! (`/spaces/ENG/pages/123/Card+4111+1111+1111+1111`), which would carry a
+//! value found in the title into every output that shows a link. Confluence
+//! opens `/wiki/spaces/KEY/pages/ID` without the slug and
+//! `/wiki/pages/viewpage.action?pageId=ID` for any content id (blog posts
+//! too); Jira opens `/browse/ISSUE-KEY`; both focus a comment with
+//! `focusedCommentId=ID`.
 //!
 //! An inline comment's `properties.inlineOriginalSelection` is scanned as a
 //! second document of that comment: it is a stored copy of page text that
@@ -20,6 +28,7 @@ use crate::sources::ItemUnit;
 use crate::text::{adf_value_to_text, storage_to_text, Extracted};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use url::Url;
 
 /// A field of a JSON object as a string (numbers are written out; anything else is empty).
 pub fn s(v: &Value, key: &str) -> String {
@@ -30,13 +39,60 @@ pub fn s(v: &Value, key: &str) -> String {
     }
 }
 
-fn webui(base: &str, v: &Value) -> String {
-    format!(
-        "{base}/wiki{}",
-        v.pointer("/_links/webui")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-    )
+/// `base` with `segments` appended, each percent-encoded, and `query`: a key
+/// or id from the site can add neither a path, a query nor a fragment. Empty
+/// when `base` is not an absolute URL (nothing to link to).
+fn web_url(base: &str, segments: &[&str], query: &[(&str, &str)]) -> String {
+    let Ok(mut url) = Url::parse(base) else {
+        return String::new();
+    };
+    match url.path_segments_mut() {
+        Ok(mut path) => {
+            path.pop_if_empty().extend(segments);
+        }
+        Err(()) => return String::new(),
+    }
+    if !query.is_empty() {
+        url.query_pairs_mut().extend_pairs(query);
+    }
+    url.into()
+}
+
+/// A Confluence space: `{base}/wiki/spaces/{KEY}`.
+pub fn space_url(base: &str, key: &str) -> String {
+    web_url(base, &["wiki", "spaces", key], &[])
+}
+
+/// A Confluence page (`{base}/wiki/spaces/{KEY}/pages/{ID}`) or blog post
+/// (`{base}/wiki/pages/viewpage.action?pageId={ID}`: blog links otherwise
+/// carry a date and the title).
+pub fn confluence_item_url(base: &str, space_key: &str, kind: ItemKind, id: &str) -> String {
+    match kind {
+        ItemKind::BlogPost => web_url(
+            base,
+            &["wiki", "pages", "viewpage.action"],
+            &[("pageId", id)],
+        ),
+        _ => web_url(base, &["wiki", "spaces", space_key, "pages", id], &[]),
+    }
+}
+
+/// A Jira project or issue: `{base}/browse/{KEY}`.
+pub fn browse_url(base: &str, key: &str) -> String {
+    web_url(base, &["browse", key], &[])
+}
+
+/// An item's URL focused on one of its comments (`focusedCommentId`, which
+/// Confluence and Jira both read); empty stays empty.
+pub fn comment_url(item_url: &str, comment_id: &str) -> String {
+    match Url::parse(item_url) {
+        Ok(mut url) => {
+            url.query_pairs_mut()
+                .append_pair("focusedCommentId", comment_id);
+            url.into()
+        }
+        Err(_) => item_url.to_string(),
+    }
 }
 
 /// A Confluence v2 space object → its container.
@@ -47,7 +103,7 @@ pub fn space_container(base: &str, sp: &Value) -> Container {
         id: s(sp, "id"),
         key: s(sp, "key"),
         name: s(sp, "name"),
-        url: webui(base, sp),
+        url: space_url(base, &s(sp, "key")),
         created: sp
             .get("createdAt")
             .and_then(Value::as_str)
@@ -72,7 +128,7 @@ pub fn project_container(base: &str, pr: &Value) -> Container {
         id: s(pr, "id"),
         key: s(pr, "key"),
         name: s(pr, "name"),
-        url: format!("{base}/browse/{}", s(pr, "key")),
+        url: browse_url(base, &s(pr, "key")),
         // Jira does not say when a project was created.
         created: None,
     }
@@ -97,7 +153,7 @@ pub fn container_document(c: &Container) -> Document {
 /// (title and body documents; comments are added with [`add_confluence_comment`]).
 pub fn confluence_unit(base: &str, space_key: &str, kind: ItemKind, p: &Value) -> ItemUnit {
     let id = s(p, "id");
-    let url = webui(base, p);
+    let url = confluence_item_url(base, space_key, kind, &id);
     let body = p
         .pointer("/body/storage/value")
         .and_then(Value::as_str)
@@ -184,7 +240,7 @@ pub fn jira_unit(base: &str, product: Product, is: &Value, text_fields: &[String
         &key,
         kind,
         f.get("summary").and_then(Value::as_str).unwrap_or(""),
-        &format!("{base}/browse/{key}"),
+        &browse_url(base, &key),
     );
     unit.item.updated = f.get("updated").and_then(Value::as_str).map(str::to_string);
     if let Some(d) = f.get("description").filter(|d| !d.is_null()) {
@@ -287,12 +343,16 @@ pub fn add_doc(
     extracted: Extracted,
 ) {
     unit.warnings.extend(extracted.warnings);
+    let item_url = match &comment_id {
+        Some(id) => comment_url(&unit.item.url, id),
+        None => unit.item.url.clone(),
+    };
     unit.documents.push(Document {
         origin: Origin {
             product: unit.item.container.product,
             container_key: unit.item.container.key.clone(),
             item_id: unit.item.id.clone(),
-            item_url: unit.item.url.clone(),
+            item_url,
             field,
             comment_id,
         },
@@ -309,6 +369,50 @@ pub fn id_order(a: &str, b: &str) -> std::cmp::Ordering {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn item_urls_are_built_from_ids_never_from_the_title_slug() {
+        let base = "https://acme.atlassian.net";
+        let p = json!({"id":"123","title":"Card 4111 1111 1111 1111 for jane@client.com",
+            "_links":{"webui":"/spaces/ENG/pages/123/Card+4111+1111+1111+1111+for+jane%40client.com"},
+            "body":{"storage":{"representation":"storage","value":"<p>x</p>"}}});
+        let mut page = confluence_unit(base, "ENG", ItemKind::Page, &p);
+        assert_eq!(
+            page.item.url,
+            "https://acme.atlassian.net/wiki/spaces/ENG/pages/123"
+        );
+        let blog = confluence_unit(base, "ENG", ItemKind::BlogPost, &p);
+        assert_eq!(
+            blog.item.url,
+            "https://acme.atlassian.net/wiki/pages/viewpage.action?pageId=123"
+        );
+        let c = json!({"id":"77","pageId":"123","body":{"storage":{"value":"<p>c</p>"}}});
+        add_confluence_comment(&mut page, &c);
+        let comment = page.documents.last().unwrap();
+        assert_eq!(
+            comment.origin.item_url,
+            "https://acme.atlassian.net/wiki/spaces/ENG/pages/123?focusedCommentId=77"
+        );
+        let is = json!({"key":"PAY-1","fields":{"summary":"SSN 536-22-0811","project":{"key":"PAY"},
+            "comment":{"total":1,"comments":[{"id":"10001","body":{"type":"doc","version":1,"content":[]}}]}}});
+        let issue = jira_unit(base, Product::Jira, &is, &[]);
+        assert_eq!(issue.item.url, "https://acme.atlassian.net/browse/PAY-1");
+        assert_eq!(
+            issue.documents.last().unwrap().origin.item_url,
+            "https://acme.atlassian.net/browse/PAY-1?focusedCommentId=10001"
+        );
+        let sp = json!({"id":"9","key":"~5570585c","name":"Jane 4111 1111 1111 1111",
+            "_links":{"webui":"/spaces/~5570585c"}});
+        assert_eq!(
+            space_container(base, &sp).url,
+            "https://acme.atlassian.net/wiki/spaces/~5570585c"
+        );
+        // A key or id cannot add a path, query or fragment of its own.
+        assert_eq!(
+            browse_url(base, "A/../x?y#z"),
+            "https://acme.atlassian.net/browse/A%2F..%2Fx%3Fy%23z"
+        );
+    }
 
     #[test]
     fn jsm_comment_visibility_is_recorded() {
