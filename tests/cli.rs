@@ -63,6 +63,36 @@ fn malformed_clients_csv_names_file_and_line() {
 }
 
 #[test]
+fn clients_csv_with_an_unterminated_quote_names_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // Line 3 opens a quote that nothing closes: before, Globex and Initech
+    // were swallowed into Contoso's aliases and the scan exited 0.
+    std::fs::write(
+        dir.path().join("clients.csv"),
+        "name,aliases,ordinary_word\nNorthwind,,false\nContoso,\"Contoso Ltd|CTS,false\nGlobex,,false\nInitech,,false\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("docs")).unwrap();
+    std::fs::write(dir.path().join("docs/a.txt"), "Globex renewal").unwrap();
+    let o = withhold(
+        dir.path(),
+        &[
+            "scan",
+            "--path",
+            "docs",
+            "--clients",
+            "clients.csv",
+            "--out",
+            "out",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("clients.csv:3:"), "{err}");
+    assert!(err.contains("never closed"), "{err}");
+}
+
+#[test]
 fn malformed_allow_file_names_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
