@@ -4,6 +4,12 @@
 //! found through, and its item id the path relative to PATH. The body format
 //! is detected from the extension and the content: Confluence storage / HTML,
 //! ADF JSON, or plain text.
+//!
+//! Hidden files and folders are read (`.env` is where secrets live);
+//! symbolic links are followed, and a link back to an ancestor is reported
+//! as a loop rather than followed again; `.git/objects` is skipped (its
+//! compressed objects hold no text) and said. Anything skipped or unreadable
+//! is a failure named by path and reason, so its directory is never complete.
 
 use crate::interrupt::Interrupt;
 use crate::model::{Container, ContainerKind, Document, Field, Item, ItemKind, Origin, Product};
