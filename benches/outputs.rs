@@ -106,6 +106,7 @@ fn summary(containers: Vec<ContainerSummary>, policy: &Policy) -> Summary {
         rule_packs: Vec::new(),
         clients: 0,
         revealed: false,
+        run: Default::default(),
         totals: Totals {
             containers: containers.len(),
             ..Totals::default()

@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod detect;
 pub mod fake_site;
+pub mod interrupt;
 pub mod model;
 pub mod posture;
 pub mod progress;

@@ -13,7 +13,6 @@ use crate::model::{
 };
 use crate::rank::evidence::ContainerEvidence;
 use crate::rank::policy::Policy;
-use crate::report::create_private;
 use crate::report::findings::write_finding;
 use crate::report::summary::{ContainerSummary, SourceInfo, Summary, ToolInfo, Totals};
 use crate::sources::{ItemUnit, SourceEvent};
@@ -215,14 +214,10 @@ pub fn run(
 ) -> anyhow::Result<ScanOutcome> {
     let started = Instant::now();
     let started_at = now_secs();
-    std::fs::create_dir_all(&req.out_dir)
-        .with_context(|| format!("creating output directory {}", req.out_dir.display()))?;
+    // Removes the previous run's outputs before the first finding is written.
+    let mut writer = BufWriter::new(crate::report::begin_run(&req.out_dir)?);
     let findings_path = req.out_dir.join("findings.jsonl");
     let summary_path = req.out_dir.join("summary.json");
-    let mut writer = BufWriter::new(
-        create_private(&findings_path)
-            .with_context(|| format!("creating {}", findings_path.display()))?,
-    );
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(n) = req.threads {
         pool = pool.num_threads(n);
@@ -252,7 +247,7 @@ pub fn run(
                     let scan = req.engine.scan(&doc);
                     if !req.revealed {
                         // Every output shows the name: mask what was found in it.
-                        let c = tally.container(&key, product);
+                        let c = tally.container(&id);
                         c.container.name = masked_name(&c.container.name, &doc, &scan.findings);
                     }
                     tally.absorb(scan, &BTreeMap::new(), &mut writer)?;
@@ -302,6 +297,8 @@ pub fn run(
         }
     }
     scan_batch(&req, &pool, &mut batch, &mut tally, &mut writer)?;
+    drop(writer);
+    crate::report::finish_findings(&req.out_dir)?;
 
     for (key, c) in tally.containers.iter_mut() {
         // Nothing read at all is a failure, not a partial read.
@@ -339,6 +336,7 @@ pub fn run(
         rule_packs: req.packs,
         clients: req.engine.clients().map_or(0, |c| c.len()),
         revealed: req.revealed,
+        run: Default::default(),
         totals,
         containers,
         verdicts: Vec::new(),

@@ -63,6 +63,36 @@ fn malformed_clients_csv_names_file_and_line() {
 }
 
 #[test]
+fn clients_csv_with_an_unterminated_quote_names_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // Line 3 opens a quote that nothing closes: before, Globex and Initech
+    // were swallowed into Contoso's aliases and the scan exited 0.
+    std::fs::write(
+        dir.path().join("clients.csv"),
+        "name,aliases,ordinary_word\nNorthwind,,false\nContoso,\"Contoso Ltd|CTS,false\nGlobex,,false\nInitech,,false\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("docs")).unwrap();
+    std::fs::write(dir.path().join("docs/a.txt"), "Globex renewal").unwrap();
+    let o = withhold(
+        dir.path(),
+        &[
+            "scan",
+            "--path",
+            "docs",
+            "--clients",
+            "clients.csv",
+            "--out",
+            "out",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("clients.csv:3:"), "{err}");
+    assert!(err.contains("never closed"), "{err}");
+}
+
+#[test]
 fn malformed_allow_file_names_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -159,4 +189,126 @@ fn missing_path_is_a_usage_error() {
     let o = withhold(dir.path(), &["scan", "--path", "nope", "--out", "out"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("nope"));
+}
+
+fn scan_docs(dir: &Path) -> (Output, serde_json::Value) {
+    let o = withhold(dir, &["scan", "--path", "docs", "--out", "out", "--quiet"]);
+    let summary = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("out/summary.json")).expect("summary written"),
+    )
+    .unwrap();
+    (o, summary)
+}
+
+fn container<'a>(summary: &'a serde_json::Value, key: &str) -> &'a serde_json::Value {
+    summary["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["key"] == key)
+        .unwrap_or_else(|| panic!("no container {key}: {}", summary["containers"]))
+}
+
+#[test]
+fn path_scan_reads_hidden_files_where_secrets_live() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("docs/ENG/.config")).unwrap();
+    std::fs::write(
+        dir.path().join("docs/ENG/.env"),
+        "AWS_ACCESS_KEY_ID=AKIAZ7Q3RMXW4PLT2NVB\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("docs/ENG/.config/settings"),
+        "card 4929 1234 5678 9015\n",
+    )
+    .unwrap();
+    let (o, summary) = scan_docs(dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let eng = container(&summary, "ENG");
+    assert_eq!(eng["status"], "complete");
+    assert_eq!(eng["by_entity"]["AWS_ACCESS_KEY"], 1, "{eng}");
+    assert_eq!(eng["by_entity"]["CREDIT_CARD"], 1, "{eng}");
+}
+
+#[cfg(unix)]
+#[test]
+fn path_scan_follows_symlinks_and_reports_a_loop_without_hanging() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("docs/ENG")).unwrap();
+    std::fs::create_dir_all(dir.path().join("elsewhere")).unwrap();
+    std::fs::write(
+        dir.path().join("elsewhere/card.txt"),
+        "card 4929 1234 5678 9015\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        "../../elsewhere/card.txt",
+        dir.path().join("docs/ENG/card.txt"),
+    )
+    .unwrap();
+    // A link back to its own ancestor: followed naively, the walk never ends.
+    std::os::unix::fs::symlink("..", dir.path().join("docs/ENG/loop")).unwrap();
+    let (o, summary) = scan_docs(dir.path());
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let eng = container(&summary, "ENG");
+    assert_eq!(
+        eng["by_entity"]["CREDIT_CARD"], 1,
+        "the linked file was read: {eng}"
+    );
+    assert_eq!(eng["status"], "partial");
+    let reasons = eng["reasons"].to_string();
+    assert!(
+        reasons.contains("ENG/loop: symbolic link loop"),
+        "{reasons}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn path_scan_skips_git_objects_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("docs/repo/.git/objects/ab")).unwrap();
+    std::fs::write(dir.path().join("docs/repo/.git/objects/ab/cdef"), "x").unwrap();
+    // Remote URLs with credentials live in .git/config: plain text, scanned.
+    std::fs::write(
+        dir.path().join("docs/repo/.git/config"),
+        "[remote \"origin\"]\n\turl = https://ci:AKIAZ7Q3RMXW4PLT2NVB@git.example.org/x.git\n",
+    )
+    .unwrap();
+    let (_, summary) = scan_docs(dir.path());
+    let repo = container(&summary, "repo");
+    assert_eq!(repo["by_entity"]["AWS_ACCESS_KEY"], 1, "{repo}");
+    assert_eq!(repo["status"], "partial");
+    assert!(
+        repo["reasons"]
+            .to_string()
+            .contains("repo/.git/objects: skipped"),
+        "{repo}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn path_scan_reports_an_unreadable_file_by_name_and_its_directory_is_partial() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("docs/HR")).unwrap();
+    std::fs::write(dir.path().join("docs/HR/open.txt"), "hello").unwrap();
+    let locked = dir.path().join("docs/HR/locked.txt");
+    std::fs::write(&locked, "card 4929 1234 5678 9015\n").unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::read(&locked).is_ok() {
+        // Running as root: every file is readable, there is nothing to report.
+        eprintln!("skipped: the tests run as a user who reads mode 000 files");
+        return;
+    }
+    let (o, summary) = scan_docs(dir.path());
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let hr = container(&summary, "HR");
+    assert_eq!(hr["status"], "partial");
+    assert_eq!(hr["items_failed"], 1);
+    let reasons = hr["reasons"].to_string();
+    assert!(reasons.contains("HR/locked.txt"), "{reasons}");
+    assert!(reasons.contains("ermission denied"), "{reasons}");
 }

@@ -2,10 +2,12 @@
 //! streams events through a bounded channel; this thread feeds them to the
 //! pipeline as they come, so memory holds one batch however large the site.
 
-use crate::cli::{CliError, SiteArgs};
+use crate::cli::{CliError, ProductChoice, SiteArgs};
 use crate::fake_site::{FakeSite, FakeSiteConfig, SiteData};
+use crate::interrupt::until_interrupted;
 use crate::model::{ContainerId, CoverageStatus, Product};
 use crate::progress::{Counters, ProductCounters};
+use crate::report::summary::{ProductLine, ProductStatus};
 use crate::scan::{run as run_scan, ScanOutcome, ScanRequest};
 use crate::sources::atlassian::{crawl, Auth, CrawlConfig, CrawlError, CrawlEvent, CrawlReport};
 use crate::sources::SourceEvent;
@@ -63,7 +65,16 @@ pub fn site_config(args: &SiteArgs, site: &str) -> Result<CrawlConfig, CliError>
     }
     config.projects = args.projects.clone();
     config.client.concurrency = args.concurrency.max(1);
+    apply_products(&mut config, &args.products);
     Ok(config)
+}
+
+/// `--products`: crawl only these (empty: all).
+pub fn apply_products(config: &mut CrawlConfig, products: &[ProductChoice]) {
+    if !products.is_empty() {
+        config.confluence = products.contains(&ProductChoice::Confluence);
+        config.jira = products.contains(&ProductChoice::Jira);
+    }
 }
 
 /// The demo site's own (fake) credentials.
@@ -133,8 +144,11 @@ pub enum Target {
 /// report, or why it stopped (then every container is marked partial).
 pub struct CrawlOutcome {
     pub scan: ScanOutcome,
-    /// `None` for a source that was not crawled.
+    /// `None` for a source that was not crawled, or a crawl that was interrupted.
     pub crawl: Result<Option<CrawlReport>, CliError>,
+    /// Which products the crawl was asked for and which the site lacks
+    /// (`None` for a source that was not crawled).
+    pub scope: Option<CrawlScope>,
 }
 
 impl CrawlOutcome {
@@ -143,7 +157,131 @@ impl CrawlOutcome {
         CrawlOutcome {
             scan,
             crawl: Ok(None),
+            scope: None,
         }
+    }
+}
+
+/// The products a crawl was asked for, and those the site turned out not to have.
+#[derive(Debug, Clone, Default)]
+pub struct CrawlScope {
+    pub confluence: bool,
+    pub jira: bool,
+    pub absent: Vec<Product>,
+}
+
+impl CrawlScope {
+    /// `--products confluence`: how the user asked, for "skipped (...)".
+    fn asked(&self) -> String {
+        let mut asked = Vec::new();
+        if self.confluence {
+            asked.push("confluence");
+        }
+        if self.jira {
+            asked.push("jira");
+        }
+        format!("--products {}", asked.join(","))
+    }
+
+    /// Products the crawl was asked to list, for what an interruption left unlisted.
+    pub fn listed(&self) -> Vec<Product> {
+        let mut p = Vec::new();
+        if self.confluence {
+            p.push(Product::Confluence);
+        }
+        if self.jira {
+            p.push(Product::Jira);
+        }
+        p
+    }
+
+    /// Skipped products have containers nobody listed: their apps stay in the
+    /// verdicts, unread (review), and the scan is partial.
+    pub fn record_skipped(&self, summary: &mut crate::report::summary::Summary) {
+        let reason = format!("skipped ({})", self.asked());
+        for (product, crawled) in [
+            (Product::Confluence, self.confluence),
+            (Product::Jira, self.jira),
+        ] {
+            if !crawled {
+                summary
+                    .totals
+                    .incomplete_products
+                    .entry(product)
+                    .or_default()
+                    .push(reason.clone());
+            }
+        }
+    }
+
+    /// One line per Atlassian app: scanned, partly scanned, skipped, or not on this site.
+    pub fn product_lines(&self, summary: &crate::report::summary::Summary) -> Vec<ProductLine> {
+        let containers = |product: Product| {
+            summary
+                .containers
+                .iter()
+                .filter(|c| c.container.product == product)
+                .count()
+        };
+        let line = |product: Product, crawled: bool, noun: (&str, &str)| {
+            let incomplete = summary
+                .totals
+                .incomplete_products
+                .get(&product)
+                .filter(|r| !r.is_empty());
+            let n = containers(product);
+            let (status, reason) = if !crawled {
+                (ProductStatus::Skipped, self.asked())
+            } else if self.absent.contains(&product) {
+                (
+                    ProductStatus::NotOnSite,
+                    "its first listing answered 404".into(),
+                )
+            } else if let Some(why) = incomplete {
+                (ProductStatus::Partial, why.join("; "))
+            } else {
+                let noun = if n == 1 { noun.0 } else { noun.1 };
+                (ProductStatus::Scanned, format!("{n} {noun}"))
+            };
+            ProductLine {
+                product,
+                status,
+                reason,
+            }
+        };
+        let mut lines = vec![
+            line(Product::Confluence, self.confluence, ("space", "spaces")),
+            line(Product::Jira, self.jira, ("project", "projects")),
+        ];
+        // Service projects are listed by Jira's project search.
+        let jira = &lines[1];
+        let jsm = match jira.status {
+            ProductStatus::Skipped | ProductStatus::NotOnSite => ProductLine {
+                product: Product::Jsm,
+                status: jira.status,
+                reason: jira.reason.clone(),
+            },
+            _ if containers(Product::Jsm) > 0 => {
+                let mut l = line(Product::Jsm, true, ("service project", "service projects"));
+                if jira.status == ProductStatus::Partial {
+                    l.status = ProductStatus::Partial;
+                    l.reason = jira.reason.clone();
+                }
+                l
+            }
+            ProductStatus::Partial => ProductLine {
+                product: Product::Jsm,
+                status: ProductStatus::Partial,
+                reason: jira.reason.clone(),
+            },
+            _ => ProductLine {
+                product: Product::Jsm,
+                status: ProductStatus::NotOnSite,
+                reason: "no service project among the Jira projects listed".into(),
+            },
+        };
+        lines.push(jsm);
+        lines
     }
 }
 
@@ -155,6 +293,18 @@ pub fn crawl_and_scan(
     req: ScanRequest<'_>,
     counters: Arc<Counters>,
     first: Vec<SourceEvent>,
+) -> Result<CrawlOutcome, CliError> {
+    crawl_and_scan_with(target, req, counters, first, |_| {})
+}
+
+/// [`crawl_and_scan`], with the crawl configuration adjusted by `adjust`
+/// first (the command line's `--products`, the process's interrupt flag).
+pub fn crawl_and_scan_with(
+    target: Target,
+    req: ScanRequest<'_>,
+    counters: Arc<Counters>,
+    first: Vec<SourceEvent>,
+    adjust: impl FnOnce(&mut CrawlConfig),
 ) -> Result<CrawlOutcome, CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -172,10 +322,17 @@ pub fn crawl_and_scan(
         Target::Site(config) => (None, *config),
     };
     config.client.progress = Some(counters.clone());
+    adjust(&mut config);
+    let interrupt = config.interrupt.clone();
+    let mut scope = CrawlScope {
+        confluence: config.confluence,
+        jira: config.jira,
+        absent: Vec::new(),
+    };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<CrawlEvent>(CHANNEL_EVENTS);
     let crawler = runtime.spawn(crawl(config, tx));
     let crawled = std::iter::from_fn(|| rx.blocking_recv()).map(|e| to_source_event(e, &counters));
-    let events = first.into_iter().chain(crawled);
+    let events = until_interrupted(first.into_iter().chain(crawled), &interrupt);
     let scanned = run_scan(req, events);
     let crawled = runtime
         .block_on(crawler)
@@ -186,6 +343,14 @@ pub fn crawl_and_scan(
     let mut outcome = scanned?;
     let report = match crawled {
         Ok(report) => report,
+        // The caller marks what an interruption left unread.
+        Err(CrawlError::Cancelled) if interrupt.is_set() => {
+            return Ok(CrawlOutcome {
+                scan: outcome,
+                crawl: Ok(None),
+                scope: Some(scope),
+            });
+        }
         Err(e) => {
             // Whatever was scanned stays, but a crawl that stopped read no
             // container to its end: none may be reported complete.
@@ -217,12 +382,15 @@ pub fn crawl_and_scan(
             return Ok(CrawlOutcome {
                 scan: outcome,
                 crawl: Err(error),
+                scope: Some(scope),
             });
         }
     };
     outcome.summary.crawl = serde_json::to_value(&report).ok();
+    scope.absent = report.absent_products.clone();
     Ok(CrawlOutcome {
         scan: outcome,
         crawl: Ok(Some(report)),
+        scope: Some(scope),
     })
 }

@@ -1,8 +1,9 @@
 //! The command line: argument definitions and one module per subcommand.
 //!
 //! Exit codes (DESIGN §9): 0 ok, 1 a container at or above `--fail-on`, 2
-//! usage, configuration or authentication error, 3 partial scan (when no
-//! container reached `--fail-on`).
+//! usage, configuration or authentication error, 3 partial or interrupted
+//! scan (when no container reached `--fail-on`); 130 when a second signal
+//! stopped the scan at once.
 
 pub mod crawl;
 pub mod posture;
@@ -155,6 +156,18 @@ pub struct SiteArgs {
     /// Only these Jira project keys (comma-separated).
     #[arg(long, value_name = "KEYS", value_delimiter = ',')]
     pub projects: Vec<String>,
+    /// Crawl only these products (comma-separated; default: all). `jira`
+    /// includes Jira Service Management. A product left out is reported as
+    /// skipped, its app is for review and the scan is partial (exit code 3).
+    #[arg(long, value_name = "PRODUCTS", value_delimiter = ',', value_enum)]
+    pub products: Vec<ProductChoice>,
+}
+
+/// A product `--products` can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProductChoice {
+    Confluence,
+    Jira,
 }
 
 #[derive(Debug, Subcommand)]

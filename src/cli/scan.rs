@@ -1,6 +1,8 @@
 //! `withhold scan`: build the engine, read the source, run the pipeline, report.
 
-use crate::cli::crawl::{crawl_and_scan, site_config, CrawlOutcome, Target};
+use crate::cli::crawl::{
+    apply_products, crawl_and_scan_with, site_config, CrawlOutcome, CrawlScope, Target,
+};
 use crate::cli::{CliError, ScanArgs, VerdictArgs};
 use crate::detect::allow::AllowList;
 use crate::detect::dictionary::ClientDictionary;
@@ -8,12 +10,13 @@ use crate::detect::engine::{Engine, EngineOptions};
 use crate::detect::fingerprint::{default_key_path, Fingerprinter};
 use crate::detect::rules::RuleSet;
 use crate::fake_site::{FakeSiteConfig, SiteData};
-use crate::model::CoverageStatus;
+use crate::interrupt::until_interrupted;
+use crate::model::Product;
 use crate::posture::{facts_from_verdicts, today_utc, CheckStatus, OrgProfile, PostureSection};
 use crate::progress::{Progress, ProgressMode};
 use crate::rank::policy::Policy;
 use crate::rank::{Level, Recommendation, Verdict};
-use crate::report::summary::{SourceInfo, Summary};
+use crate::report::summary::{ProductLine, ProductStatus, SourceInfo, Summary};
 use crate::report::{write_outputs, OutputPaths};
 use crate::scan::{run as run_scan, ScanRequest};
 use crate::sources;
@@ -78,14 +81,27 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
     };
     // Connectors first: their inventory records are scanned like any item.
     let connector_events = sources::connectors::events(&connectors);
+    // From here on a signal stops the scan and keeps what was read.
+    let interrupt = crate::interrupt::watch_signals(args.quiet || args.json)
+        .map_err(|e| CliError::Other(anyhow::anyhow!("listening for signals: {e}")))?;
     let progress = Progress::start(ProgressMode::detect(args.quiet || args.json));
     let crawled = |target: Target, source: SourceInfo| -> Result<CrawlOutcome, CliError> {
         let counters = progress.counters();
-        crawl_and_scan(target, request(source), counters, connector_events.clone())
+        crawl_and_scan_with(
+            target,
+            request(source),
+            counters,
+            connector_events.clone(),
+            |config| {
+                apply_products(config, &args.site.products);
+                config.interrupt = interrupt.clone();
+            },
+        )
     };
     let CrawlOutcome {
         scan: outcome,
         crawl,
+        scope,
     } = if args.demo && args.offline {
         let source = SourceInfo {
             kind: "demo-offline".into(),
@@ -95,7 +111,10 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
             .clone()
             .into_iter()
             .chain(sources::demo::collect()?.into_events());
-        CrawlOutcome::offline(run_scan(request(source), events)?)
+        CrawlOutcome::offline(run_scan(
+            request(source),
+            until_interrupted(events, interrupt),
+        )?)
     } else if args.demo {
         let source = SourceInfo {
             kind: "demo".into(),
@@ -126,12 +145,22 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
         let events = connector_events
             .clone()
             .into_iter()
-            .chain(sources::files::collect(&args.path).into_events());
-        CrawlOutcome::offline(run_scan(request(source), events)?)
+            .chain(sources::files::collect(&args.path, interrupt).into_events());
+        CrawlOutcome::offline(run_scan(
+            request(source),
+            until_interrupted(events, interrupt),
+        )?)
     };
     progress.finish();
 
     let mut summary = outcome.summary;
+    if let Some(scope) = &scope {
+        scope.record_skipped(&mut summary);
+    }
+    if let Some(cause) = interrupt.cause() {
+        let unlisted = scope.as_ref().map(CrawlScope::listed).unwrap_or_default();
+        crate::interrupt::mark_interrupted(&mut summary, cause, &unlisted);
+    }
     summary.verdicts = crate::rank::rank(
         &summary.containers,
         &connectors,
@@ -142,7 +171,18 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
         let facts = facts_from_verdicts(&summary.verdicts, &summary.finished_at);
         summary.posture = Some(PostureSection::new(org, Some(&facts), today_utc()));
     }
+    summary.run.products = match &scope {
+        Some(scope) => scope.product_lines(&summary),
+        None => offline_product_lines(&summary),
+    };
+    summary.settle_status();
     let paths = write_outputs(&args.out, &summary)?;
+    if summary.run.interrupted && !args.quiet {
+        eprintln!(
+            "withhold: the scan was interrupted: what was read is in {}, marked interrupted",
+            args.out.display()
+        );
+    }
     // A crawl that stopped: everything read so far is written, then the error.
     let report = crawl?;
     if let Some(report) = &report {
@@ -172,18 +212,44 @@ pub fn exit_code(summary: &Summary, fail_on: Option<&str>) -> i32 {
     if summary.verdicts.iter().any(|v| reached(v.level)) {
         return 1;
     }
-    let partial = !summary.totals.incomplete_products.is_empty()
-        || summary.containers.iter().any(|c| {
-            matches!(
-                c.coverage.status,
-                CoverageStatus::Partial | CoverageStatus::Failed
-            )
-        });
-    if partial {
+    if summary.is_partial() {
         3
     } else {
         0
     }
+}
+
+/// The products of a source that was not crawled: those it holds containers of.
+fn offline_product_lines(s: &Summary) -> Vec<ProductLine> {
+    let mut counts: std::collections::BTreeMap<Product, usize> = Default::default();
+    for c in &s.containers {
+        if c.container.product != Product::Connector {
+            *counts.entry(c.container.product).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(product, n)| {
+            let (one, many) = match product {
+                Product::Confluence => ("space", "spaces"),
+                Product::Jsm => ("service project", "service projects"),
+                Product::Files => ("directory", "directories"),
+                _ => ("project", "projects"),
+            };
+            match s.totals.incomplete_products.get(&product) {
+                Some(why) if !why.is_empty() => ProductLine {
+                    product,
+                    status: ProductStatus::Partial,
+                    reason: why.join("; "),
+                },
+                _ => ProductLine {
+                    product,
+                    status: ProductStatus::Scanned,
+                    reason: format!("{n} {}", if n == 1 { one } else { many }),
+                },
+            }
+        })
+        .collect()
 }
 
 fn load_policy(args: &VerdictArgs, demo: bool) -> Result<Policy, CliError> {
@@ -239,6 +305,9 @@ fn terminal_summary(s: &Summary, paths: &OutputPaths) -> String {
     use std::fmt::Write as _;
     let t = &s.totals;
     let mut out = String::new();
+    if let Some(why) = &s.run.interruption {
+        let _ = writeln!(out, "This scan was interrupted: {why}.");
+    }
     let _ = writeln!(
         out,
         "Scanned {} items ({} documents, {}) in {} containers in {:.2}s: {} findings ({} test values).",
@@ -250,6 +319,11 @@ fn terminal_summary(s: &Summary, paths: &OutputPaths) -> String {
         t.findings,
         t.test_values
     );
+    for p in &s.run.products {
+        if p.status != ProductStatus::Scanned {
+            let _ = writeln!(out, "{}", p.line());
+        }
+    }
     let count = |r: Recommendation| s.recommended(r);
     let _ = writeln!(
         out,

@@ -42,6 +42,39 @@ impl fmt::Display for ClientsError {
     }
 }
 
+/// The line of a quote that opens a CSV field and is never closed, read the
+/// way the csv crate reads quotes: only a quote at the start of a field opens
+/// one, `""` inside it is a literal quote.
+fn unterminated_quote(data: &[u8]) -> Option<u64> {
+    #[derive(Clone, Copy)]
+    enum State {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let mut state = State::FieldStart;
+    let mut line: u64 = 1;
+    let mut opened_on = 0;
+    for &b in data {
+        state = match (state, b) {
+            (State::FieldStart, b'"') => {
+                opened_on = line;
+                State::Quoted
+            }
+            (State::Quoted, b'"') => State::QuoteInQuoted,
+            (State::Quoted, _) => State::Quoted,
+            (State::QuoteInQuoted, b'"') => State::Quoted,
+            (_, b',' | b'\n' | b'\r') => State::FieldStart,
+            _ => State::Unquoted,
+        };
+        if b == b'\n' {
+            line += 1;
+        }
+    }
+    matches!(state, State::Quoted).then_some(opened_on)
+}
+
 /// Words near an ordinary-word name that show it is meant as a client.
 const CLIENT_CONTEXT: &[&str] = &[
     "client",
@@ -258,6 +291,17 @@ impl ClientDictionary {
 
     /// Parse a clients CSV from memory; `file` names it in errors.
     pub fn from_csv(file: &str, data: &[u8]) -> Result<ClientDictionary, ClientsError> {
+        // The csv crate reads an unterminated quote to the end of the file as
+        // one field: every name after it would silently vanish.
+        if let Some(line) = unterminated_quote(data) {
+            return Err(ClientsError {
+                file: file.to_string(),
+                line,
+                reason: "a quoted field is never closed (missing `\"`): every line after it \
+                         would be read as part of this field"
+                    .into(),
+            });
+        }
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
@@ -572,6 +616,14 @@ mod tests {
         hits.iter()
             .map(|h| d.clients()[h.client as usize].name.clone())
             .collect()
+    }
+
+    #[test]
+    fn unterminated_quote_is_found_on_its_own_line() {
+        assert_eq!(unterminated_quote(b"name\nA\n\"B\nC\n"), Some(3));
+        assert_eq!(unterminated_quote(b"name\n\"B, \"\"x\"\"\"\nC\n"), None);
+        assert_eq!(unterminated_quote(b"name\nB\"s place\nC\n"), None);
+        assert_eq!(unterminated_quote(b"name,aliases\nA,\"x|y\"\n"), None);
     }
 
     #[test]

@@ -33,6 +33,12 @@
 //!   t+N either on the same connection that got the announcement, or on any
 //!   connection more than [`RETRY_GRACE`] after the window opened (requests
 //!   already in flight from a concurrent client are not its fault).
+//!
+//! Faults a test can inject (all off by default): `rate_limit_per_sec` /
+//! `burst` (429 with `Retry-After`), `error_rate` (503 / 500), `latency`
+//! (every answer late: a slow site, to stop a scan mid-way), `no_jira` /
+//! `no_confluence` (a site without that product: every one of its paths is a
+//! 404).
 
 mod confluence;
 mod data;
@@ -82,6 +88,10 @@ pub struct FakeSiteConfig {
     pub seed: u64,
     /// Send `X-RateLimit-NearLimit: true` while the bucket is below this fraction.
     pub near_limit_below: f64,
+    /// A site without Jira: every Jira path (`/rest/...`) answers 404.
+    pub no_jira: bool,
+    /// A site without Confluence: every `/wiki/...` path answers 404.
+    pub no_confluence: bool,
 }
 
 impl Default for FakeSiteConfig {
@@ -95,6 +105,8 @@ impl Default for FakeSiteConfig {
             latency: Duration::ZERO,
             seed: 1,
             near_limit_below: 0.2,
+            no_jira: false,
+            no_confluence: false,
         }
     }
 }
@@ -345,9 +357,19 @@ async fn handle(
         query,
         body: &body,
     };
+    let absent = match product {
+        Product::Confluence => sh.config.no_confluence,
+        Product::Jira => sh.config.no_jira,
+        Product::Edge => false,
+    };
     let (route, reply) = if !cloud_ok {
         (
             format!("{method} /ex/(unknown)"),
+            error_reply(product, StatusCode::NOT_FOUND, "Not Found"),
+        )
+    } else if absent {
+        (
+            format!("{method} (product not on the site)"),
             error_reply(product, StatusCode::NOT_FOUND, "Not Found"),
         )
     } else {

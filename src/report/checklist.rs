@@ -28,6 +28,21 @@ pub fn render(summary: &Summary) -> String {
         count(Recommendation::Review),
         count(Recommendation::Keep),
     );
+    if let Some(why) = &summary.run.interruption {
+        let _ = writeln!(
+            md,
+            "> **This scan was interrupted**: {}. The list below holds only what was read \
+before it stopped; containers not read to the end are marked partial. Run the scan again \
+before relying on what it leaves out.\n",
+            md_text(why)
+        );
+    }
+    if !summary.run.products.is_empty() {
+        for p in &summary.run.products {
+            let _ = writeln!(md, "- {}", md_text(&p.line()));
+        }
+        md.push('\n');
+    }
     let _ = writeln!(
         md,
         "Open **admin.atlassian.com → Security → Data contribution** (organization admins only). \

@@ -39,28 +39,125 @@ impl OutputPaths {
     }
 }
 
+/// The file that says a scan is writing into the directory (or was killed
+/// while it did): it comes before the previous outputs go, and goes after
+/// the new `summary.json` is in place.
+pub const IN_PROGRESS: &str = "in-progress";
+
+/// `findings.jsonl.tmp`, `summary.json.tmp`, ...: outputs being written.
+fn temporary(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".tmp");
+    PathBuf::from(name)
+}
+
+impl OutputPaths {
+    /// Every output, `summary.json` first: it marks a finished run, so it is
+    /// the first to go and the last to come back.
+    fn all(&self) -> [&Path; 5] {
+        [
+            &self.summary,
+            &self.report,
+            &self.exclusions,
+            &self.checklist,
+            &self.findings,
+        ]
+    }
+
+    /// Where `findings.jsonl` is written while the scan runs.
+    pub fn findings_in_progress(&self) -> PathBuf {
+        temporary(&self.findings)
+    }
+}
+
+fn remove_if_present(path: &Path) -> io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Start a run in `dir` and return `findings.jsonl.tmp`, open for writing.
+///
+/// The protocol (README, Outputs): the `in-progress` marker is written, then
+/// every output of a previous run is removed (`summary.json` first), and only
+/// then is the first finding written. A run killed at any point therefore
+/// leaves the previous complete outputs, or its own partial ones without a
+/// `summary.json`, never a mixture that looks complete.
+pub fn begin_run(dir: &Path) -> anyhow::Result<File> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating output directory {}", dir.display()))?;
+    let marker = dir.join(IN_PROGRESS);
+    write_file(&marker, |w| {
+        writeln!(
+            w,
+            "withhold {} (process {}) is writing a scan here. Without summary.json, the outputs \
+             in this directory are not a finished scan.",
+            env!("CARGO_PKG_VERSION"),
+            std::process::id()
+        )?;
+        Ok(())
+    })?;
+    let paths = OutputPaths::in_dir(dir);
+    for path in paths.all() {
+        for p in [path.to_path_buf(), temporary(path)] {
+            remove_if_present(&p)
+                .with_context(|| format!("removing the previous run's {}", p.display()))?;
+        }
+    }
+    let findings = paths.findings_in_progress();
+    create_private(&findings).with_context(|| format!("creating {}", findings.display()))
+}
+
+/// `findings.jsonl.tmp` is complete: give it its name.
+pub fn finish_findings(dir: &Path) -> anyhow::Result<()> {
+    let paths = OutputPaths::in_dir(dir);
+    let from = paths.findings_in_progress();
+    std::fs::rename(&from, &paths.findings).with_context(|| {
+        format!(
+            "renaming {} to {}",
+            from.display(),
+            paths.findings.display()
+        )
+    })
+}
+
 /// Write every output but `findings.jsonl` (written while the scan runs):
-/// `summary.json`, `exclusions.csv`, `checklist.md`, `report.html`.
+/// `summary.json`, `exclusions.csv`, `checklist.md`, `report.html`. Each is
+/// written under a temporary name, then all are renamed into place,
+/// `summary.json` last, and the `in-progress` marker removed.
 pub fn write_outputs(dir: &Path, summary: &Summary) -> anyhow::Result<OutputPaths> {
     let paths = OutputPaths::in_dir(dir);
-    write_file(&paths.summary, |w| {
+    write_file(&temporary(&paths.exclusions), |w| {
+        exclusions::write(w, &summary.verdicts)?;
+        Ok(())
+    })?;
+    write_file(&temporary(&paths.checklist), |w| {
+        w.write_all(checklist::render(summary).as_bytes())?;
+        Ok(())
+    })?;
+    write_file(&temporary(&paths.report), |w| {
+        w.write_all(html::render(summary).as_bytes())?;
+        Ok(())
+    })?;
+    write_file(&temporary(&paths.summary), |w| {
         let json = summary.to_json()?;
         w.write_all(json.as_bytes())?;
         w.write_all(b"\n")?;
         Ok(())
     })?;
-    write_file(&paths.exclusions, |w| {
-        exclusions::write(w, &summary.verdicts)?;
-        Ok(())
-    })?;
-    write_file(&paths.checklist, |w| {
-        w.write_all(checklist::render(summary).as_bytes())?;
-        Ok(())
-    })?;
-    write_file(&paths.report, |w| {
-        w.write_all(html::render(summary).as_bytes())?;
-        Ok(())
-    })?;
+    for path in [
+        &paths.exclusions,
+        &paths.checklist,
+        &paths.report,
+        &paths.summary,
+    ] {
+        let from = temporary(path);
+        std::fs::rename(&from, path)
+            .with_context(|| format!("renaming {} to {}", from.display(), path.display()))?;
+    }
+    remove_if_present(&dir.join(IN_PROGRESS))
+        .with_context(|| format!("removing {}", dir.join(IN_PROGRESS).display()))?;
     Ok(paths)
 }
 
@@ -71,7 +168,13 @@ fn write_file(
     let file = create_private(path).with_context(|| format!("creating {}", path.display()))?;
     let mut w = BufWriter::new(file);
     body(&mut w)
-        .and_then(|_| w.flush().map_err(anyhow::Error::from))
+        .and_then(|_| {
+            // On disk before it is renamed into place: a rename that
+            // survives a crash must not name an empty file.
+            let file = w.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()?;
+            Ok(())
+        })
         .with_context(|| format!("writing {}", path.display()))
 }
 

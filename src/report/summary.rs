@@ -20,6 +20,10 @@ pub struct Summary {
     pub rule_packs: Vec<PackInfo>,
     pub clients: usize,
     pub revealed: bool,
+    /// How the run ended and what became of each product (`status`,
+    /// `interrupted`, `products` at the top level of summary.json).
+    #[serde(flatten)]
+    pub run: RunInfo,
     pub totals: Totals,
     pub containers: Vec<ContainerSummary>,
     /// Every space, project, app and connector, ranked: what to exclude first.
@@ -32,6 +36,66 @@ pub struct Summary {
     /// What the crawl did: preflight, requests, warnings (crawled sources only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub crawl: Option<serde_json::Value>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Everything the source offered was read.
+    #[default]
+    Complete,
+    /// Something could not be read (a container, a product's listing).
+    Partial,
+    /// Stopped by a signal before the end: partial by definition.
+    Interrupted,
+}
+
+/// The run's own state, beside the totals.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunInfo {
+    pub status: RunStatus,
+    pub interrupted: bool,
+    /// Why the run stopped early ("the scan was interrupted (SIGINT) ...").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interruption: Option<String>,
+    /// What became of each product the source could hold, one line each.
+    pub products: Vec<ProductLine>,
+}
+
+/// What became of one product: scanned, or why not (fully).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProductLine {
+    pub product: Product,
+    pub status: ProductStatus,
+    /// In words, for people: "12 spaces", "not on this site", "--products confluence".
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductStatus {
+    Scanned,
+    /// Not every container could be listed or read.
+    Partial,
+    /// The user left it out (`--products`).
+    Skipped,
+    /// The site does not have it.
+    NotOnSite,
+}
+
+impl ProductLine {
+    /// One plain line: "Jira Service Management: not on this site",
+    /// "Jira: skipped (--products confluence)".
+    pub fn line(&self) -> String {
+        let name = crate::rank::words::app_name(self.product);
+        match self.status {
+            ProductStatus::Scanned => format!("{name}: scanned, {}", self.reason),
+            ProductStatus::Partial => format!("{name}: partly scanned: {}", self.reason),
+            ProductStatus::Skipped => format!("{name}: skipped ({})", self.reason),
+            ProductStatus::NotOnSite => format!("{name}: not on this site"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -92,6 +156,30 @@ pub struct ContainerSummary {
 impl Summary {
     pub fn to_json(&self) -> serde_json::Result<String> {
         serde_json::to_string_pretty(self)
+    }
+
+    /// Whether anything was not fully read: a product's listing, a
+    /// container, or the run itself (interrupted).
+    pub fn is_partial(&self) -> bool {
+        self.run.interrupted
+            || !self.totals.incomplete_products.is_empty()
+            || self.containers.iter().any(|c| {
+                matches!(
+                    c.coverage.status,
+                    crate::model::CoverageStatus::Partial | crate::model::CoverageStatus::Failed
+                )
+            })
+    }
+
+    /// Set `run.status` from what the run read (after ranking, before writing).
+    pub fn settle_status(&mut self) {
+        self.run.status = if self.run.interrupted {
+            RunStatus::Interrupted
+        } else if self.is_partial() {
+            RunStatus::Partial
+        } else {
+            RunStatus::Complete
+        };
     }
 
     /// How many verdicts recommend `r`.

@@ -4,7 +4,14 @@
 //! found through, and its item id the path relative to PATH. The body format
 //! is detected from the extension and the content: Confluence storage / HTML,
 //! ADF JSON, or plain text.
+//!
+//! Hidden files and folders are read (`.env` is where secrets live);
+//! symbolic links are followed, and a link back to an ancestor is reported
+//! as a loop rather than followed again; `.git/objects` is skipped (its
+//! compressed objects hold no text) and said. Anything skipped or unreadable
+//! is a failure named by path and reason, so its directory is never complete.
 
+use crate::interrupt::Interrupt;
 use crate::model::{
     Container, ContainerId, ContainerKind, Document, Field, Item, ItemKind, Origin, Product,
 };
@@ -45,8 +52,12 @@ pub fn detect_format(name: &str, content: &str) -> BodyFormat {
     BodyFormat::Plain
 }
 
-/// Read every file under the given paths.
-pub fn collect(paths: &[std::path::PathBuf]) -> SourceData {
+/// Read every file under the given paths, hidden ones (`.env`) included,
+/// following symbolic links (a link back to an ancestor is reported, not
+/// followed again). What cannot be read, or is skipped, is a failure of its
+/// container by name and reason, so that container is never complete. Stops
+/// walking when `interrupt` is set.
+pub fn collect(paths: &[std::path::PathBuf], interrupt: &Interrupt) -> SourceData {
     let mut data = SourceData::default();
     let mut containers: BTreeMap<String, Container> = BTreeMap::new();
     for root in paths {
@@ -54,11 +65,14 @@ pub fn collect(paths: &[std::path::PathBuf]) -> SourceData {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| root.display().to_string());
-        let walker = walkdir::WalkDir::new(root)
+        let mut walker = walkdir::WalkDir::new(root)
+            .follow_links(true)
             .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-        for entry in walker {
+            .into_iter();
+        while let Some(entry) = walker.next() {
+            if interrupt.is_set() {
+                break;
+            }
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
@@ -66,17 +80,39 @@ pub fn collect(paths: &[std::path::PathBuf]) -> SourceData {
                         .path()
                         .and_then(|p| container_key(root, p, &root_name))
                         .unwrap_or_else(|| root_name.clone());
+                    let reason = match (e.loop_ancestor(), e.path()) {
+                        (Some(ancestor), _) => format!(
+                            "symbolic link loop: leads back to {}, not followed again",
+                            relative(root, ancestor)
+                        ),
+                        _ => format!("cannot read: {}", walk_error_reason(&e)),
+                    };
                     data.failures.push(ItemFailure {
                         container: ContainerId::new(Product::Files, key),
-                        item_id: e
-                            .path()
-                            .map(|p| p.display().to_string())
-                            .unwrap_or_default(),
-                        reason: format!("cannot read: {e}"),
+                        item_id: e.path().map(|p| relative(root, p)).unwrap_or_default(),
+                        reason,
                     });
                     continue;
                 }
             };
+            if entry.file_type().is_dir() && is_git_objects(entry.path()) {
+                // Compressed (zlib) object files hold no readable text; the
+                // rest of .git (config with credentials in remote URLs,
+                // logs) is plain text and is scanned.
+                walker.skip_current_dir();
+                data.failures.push(ItemFailure {
+                    container: ContainerId::new(
+                        Product::Files,
+                        container_key(root, entry.path(), &root_name)
+                            .unwrap_or_else(|| root_name.clone()),
+                    ),
+                    item_id: relative(root, entry.path()),
+                    reason: "skipped: git objects are compressed, so the history they hold is \
+                             not scanned (scan it with a tool that reads git history)"
+                        .into(),
+                });
+                continue;
+            }
             if !entry.file_type().is_file() {
                 continue;
             }
@@ -135,6 +171,33 @@ pub fn collect(paths: &[std::path::PathBuf]) -> SourceData {
     }
     data.containers = containers.into_values().collect();
     data
+}
+
+/// `.git/objects` of a repository.
+fn is_git_objects(dir: &Path) -> bool {
+    dir.file_name().is_some_and(|n| n == "objects")
+        && dir
+            .parent()
+            .and_then(Path::file_name)
+            .is_some_and(|n| n == ".git")
+}
+
+/// A path as the outputs name it: relative to the PATH it was found through.
+fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .ok()
+        .filter(|r| !r.as_os_str().is_empty())
+        .unwrap_or(path)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The I/O reason of a walk error without the path (the item names it).
+fn walk_error_reason(e: &walkdir::Error) -> String {
+    match e.io_error() {
+        Some(io) => io.to_string(),
+        None => e.to_string(),
+    }
 }
 
 fn container_key(root: &Path, path: &Path, root_name: &str) -> Option<String> {
@@ -207,7 +270,7 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("ENG/runbooks")).unwrap();
         std::fs::write(dir.path().join("ENG/runbooks/db.txt"), "x").unwrap();
         std::fs::write(dir.path().join("top.txt"), "y").unwrap();
-        let data = collect(&[dir.path().to_path_buf()]);
+        let data = collect(&[dir.path().to_path_buf()], &Interrupt::default());
         let mut ids: Vec<(String, String)> = data
             .units
             .iter()

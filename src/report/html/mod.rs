@@ -163,6 +163,7 @@ mod tests {
             rule_packs: Vec::new(),
             clients: 0,
             revealed: false,
+            run: Default::default(),
             totals: Totals::default(),
             verdicts: crate::rank::rank(&containers, &[], &Default::default(), &policy),
             containers,

@@ -54,11 +54,16 @@ pub fn verdict(page: &mut String, s: &Summary) {
             plural(s.verdicts.len(), "container", "containers")
         ),
     };
-    let _ = write!(
-        page,
-        r#"<section id="verdict"><h2>Verdict</h2><p class="headline">{}</p>"#,
-        text(&headline)
-    );
+    page.push_str(r#"<section id="verdict"><h2>Verdict</h2>"#);
+    if let Some(why) = &s.run.interruption {
+        // First, before any number: everything below is of a part of the source.
+        let _ = write!(
+            page,
+            r#"<p class="headline danger">This scan was interrupted: {}.</p><p class="danger">Everything below is of what was read before it stopped; no container is called complete. Run the scan again for the whole picture.</p>"#,
+            text(why)
+        );
+    }
+    let _ = write!(page, r#"<p class="headline">{}</p>"#, text(&headline));
     let t = &s.totals;
     let _ = write!(
         page,
@@ -120,6 +125,13 @@ Of its {}, {} should be excluded, {} a person to decide, and {} can stay as they
     }
     for w in &t.warnings {
         let _ = write!(page, r#"<p class="warning">{}</p>"#, text(w));
+    }
+    if !s.run.products.is_empty() {
+        page.push_str(r#"<ul class="products">"#);
+        for p in &s.run.products {
+            let _ = write!(page, "<li>{}</li>", text(&p.line()));
+        }
+        page.push_str("</ul>");
     }
     if renames > 0 {
         let _ = write!(

@@ -44,6 +44,7 @@ impl CursorPager {
         let Some(url) = self.next.take() else {
             return Ok(None);
         };
+        ctx.not_interrupted()?;
         let mut a = ctx.client.get(&url, self.endpoint).await?;
         let next = a.link_next.take().or_else(|| {
             a.json
@@ -162,7 +163,10 @@ async fn spaces(ctx: Arc<Ctx>, owners: Owners) -> Result<Vec<String>, Fatal> {
             }
             Ok(None) => break,
             Err(RequestError::NotFound { .. }) if first => {
-                ctx.warn("Confluence did not answer (404): skipped".into());
+                ctx.product_absent(
+                    Product::Confluence,
+                    "Confluence did not answer (404): skipped".into(),
+                );
                 break;
             }
             Err(e) => {

@@ -49,7 +49,7 @@ pub(crate) async fn crawl(ctx: Arc<Ctx>) -> Result<(), Fatal> {
             None,
         ),
         Err(RequestError::NotFound { .. }) => {
-            ctx.warn("Jira did not answer (404): skipped".into());
+            ctx.product_absent(Product::Jira, "Jira did not answer (404): skipped".into());
             return Ok(());
         }
         Err(e) => {
@@ -82,7 +82,7 @@ pub(crate) async fn crawl(ctx: Arc<Ctx>) -> Result<(), Fatal> {
         {
             Ok(a) => a,
             Err(RequestError::NotFound { .. }) if start == 0 => {
-                ctx.warn("Jira did not answer (404): skipped".into());
+                ctx.product_absent(Product::Jira, "Jira did not answer (404): skipped".into());
                 break;
             }
             Err(e) => {

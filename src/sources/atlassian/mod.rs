@@ -35,6 +35,7 @@ pub mod preflight;
 pub use client::{Auth, ClientConfig, RequestError, RequestStats, TOKEN_HELP_URL};
 pub use preflight::{Preflight, ProductAccess};
 
+use crate::interrupt::Interrupt;
 use crate::model::{Container, CoverageStatus, Document, Product};
 use crate::sources::{ItemFailure, ItemUnit};
 use client::{check_scheme, Client};
@@ -66,6 +67,9 @@ pub struct CrawlConfig {
     /// Only these project keys (empty = all).
     pub projects: Vec<String>,
     pub client: ClientConfig,
+    /// Once set, no further request is sent and no further event emitted:
+    /// the crawl ends with [`CrawlError::Cancelled`].
+    pub interrupt: Interrupt,
 }
 
 impl CrawlConfig {
@@ -84,6 +88,7 @@ impl CrawlConfig {
                 .to_vec(),
             projects: Vec::new(),
             client: ClientConfig::default(),
+            interrupt: Interrupt::default(),
         }
     }
 }
@@ -130,6 +135,8 @@ pub struct CrawlReport {
     pub failures: u64,
     /// `ContainerStatus` events sent (containers not read completely).
     pub incomplete_containers: u64,
+    /// Products the site does not serve (their first listing was a 404).
+    pub absent_products: Vec<Product>,
 }
 
 /// Why a crawl could not run at all.
@@ -160,6 +167,7 @@ pub(crate) struct Ctx {
     pub config: CrawlConfig,
     tx: mpsc::Sender<CrawlEvent>,
     warnings: Mutex<Vec<String>>,
+    absent: Mutex<Vec<Product>>,
     containers: AtomicU64,
     units: AtomicU64,
     comments: AtomicU64,
@@ -169,6 +177,10 @@ pub(crate) struct Ctx {
 
 impl Ctx {
     pub async fn emit(&self, ev: CrawlEvent) -> Result<(), Fatal> {
+        // Between items and pages: every page read ends in events.
+        if self.config.interrupt.is_set() {
+            return Err(Fatal::Cancelled);
+        }
         let counter = match &ev {
             CrawlEvent::Container { .. } => &self.containers,
             CrawlEvent::Unit(_) => &self.units,
@@ -213,10 +225,28 @@ impl Ctx {
         .await
     }
 
+    /// The site does not serve `product`: reported in the outputs as "not on
+    /// this site", with `w` among the warnings.
+    pub fn product_absent(&self, product: Product, w: String) {
+        if let Ok(mut v) = self.absent.lock() {
+            v.push(product);
+        }
+        self.warn(w);
+    }
+
     pub fn warn(&self, w: String) {
         if let Ok(mut v) = self.warnings.lock() {
             v.push(w);
         }
+    }
+
+    /// Before a request: once interrupted, none is sent (the caller's next
+    /// event then ends the crawl).
+    pub fn not_interrupted(&self) -> Result<(), RequestError> {
+        if self.config.interrupt.is_set() {
+            return Err(RequestError::Config("the scan was interrupted".into()));
+        }
+        Ok(())
     }
 
     /// GET `{base}{path}?{query}` as JSON.
@@ -227,6 +257,7 @@ impl Ctx {
         query: &str,
         endpoint: &str,
     ) -> Result<client::Answer, RequestError> {
+        self.not_interrupted()?;
         let url = if query.is_empty() {
             format!("{base}{path}")
         } else {
@@ -330,6 +361,7 @@ pub async fn crawl(
         config: config.clone(),
         tx,
         warnings: Mutex::new(Vec::new()),
+        absent: Mutex::new(Vec::new()),
         containers: AtomicU64::new(0),
         units: AtomicU64::new(0),
         comments: AtomicU64::new(0),
@@ -376,6 +408,7 @@ pub async fn crawl(
         units: ctx.units.load(Ordering::Relaxed),
         failures: ctx.failures.load(Ordering::Relaxed),
         incomplete_containers: ctx.incomplete.load(Ordering::Relaxed),
+        absent_products: ctx.absent.lock().map(|a| a.clone()).unwrap_or_default(),
     })
 }
 
