@@ -36,6 +36,7 @@
 
 mod confluence;
 mod data;
+mod faults;
 mod generate;
 mod jira;
 mod jsm;
@@ -43,6 +44,7 @@ mod limits;
 mod util;
 
 pub use data::{SiteData, SiteSummary};
+pub use faults::{Faults, Hit};
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
@@ -82,6 +84,8 @@ pub struct FakeSiteConfig {
     pub seed: u64,
     /// Send `X-RateLimit-NearLimit: true` while the bucket is below this fraction.
     pub near_limit_below: f64,
+    /// Faults of hostile or broken servers (all off by default).
+    pub faults: Faults,
 }
 
 impl Default for FakeSiteConfig {
@@ -95,6 +99,7 @@ impl Default for FakeSiteConfig {
             latency: Duration::ZERO,
             seed: 1,
             near_limit_below: 0.2,
+            faults: Faults::default(),
         }
     }
 }
@@ -114,6 +119,10 @@ pub struct FakeSiteStats {
     pub unauthorized: u64,
     /// Requests that arrived while an announced `Retry-After` window was open.
     pub retry_after_violations: u64,
+    /// Every request's route, in the order they arrived.
+    pub order: Vec<String>,
+    /// Requests that carried an `Authorization` header.
+    pub authorized_requests: u64,
 }
 
 impl FakeSiteStats {
@@ -131,6 +140,7 @@ pub(crate) struct Shared {
     pub cloud_id: String,
     stats: Mutex<FakeSiteStats>,
     limits: Limits,
+    fault_state: faults::FaultState,
 }
 
 /// A running fake site.
@@ -158,6 +168,7 @@ impl FakeSite {
             base_url: format!("http://{addr}"),
             cloud_id,
             stats: Mutex::new(FakeSiteStats::default()),
+            fault_state: faults::FaultState::default(),
         });
         let (stop, rx) = oneshot::channel::<()>();
         let app = Router::new().fallback(handle).with_state(shared.clone());
@@ -335,7 +346,6 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let arrival = Instant::now();
-    let violation = sh.limits.is_violation(peer, arrival);
     let (product, path, gateway, cloud_ok) = classify(uri.path(), &sh.cloud_id);
     let query: Vec<(String, String)> =
         serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
@@ -361,7 +371,16 @@ async fn handle(
         }
     };
 
-    let mut reply = reply;
+    let violation = sh.limits.is_violation(peer, &route, arrival);
+    let mut reply = faults::replace(
+        &sh.config.faults,
+        &sh.fault_state,
+        product,
+        &route,
+        &req.path,
+        uri.query().unwrap_or(""),
+        reply,
+    );
     let mut counted = (false, false, false);
     if let Some(throttled) = sh.limits.take(product) {
         reply = throttled;
@@ -378,30 +397,50 @@ async fn handle(
     }
     with_stats(&sh, |s| {
         s.total += 1;
-        *s.per_endpoint.entry(route).or_default() += 1;
+        *s.per_endpoint.entry(route.clone()).or_default() += 1;
         s.throttled += u64::from(counted.0);
         s.injected_errors += u64::from(counted.1);
         s.unauthorized += u64::from(counted.2);
         s.retry_after_violations += u64::from(violation);
+        s.authorized_requests += u64::from(headers.contains_key(axum::http::header::AUTHORIZATION));
+        s.order.push(route);
     });
 
     if !sh.config.latency.is_zero() {
         tokio::time::sleep(sh.config.latency).await;
     }
     if let Some(secs) = reply.retry_after {
-        sh.limits
-            .announce(peer, Instant::now(), Duration::from_secs(secs));
+        sh.limits.announce(
+            peer,
+            Instant::now(),
+            Duration::from_secs(secs),
+            reply.retry_scope.clone(),
+        );
     }
     into_response(reply)
 }
 
 fn into_response(r: Reply) -> Response {
-    let mut resp = (r.status, r.body.to_string()).into_response();
+    let (bytes, content_type, gzip) = match r.raw {
+        Some(raw) => (raw.bytes, raw.content_type, raw.gzip),
+        None => (
+            r.body.to_string().into_bytes(),
+            "application/json;charset=UTF-8",
+            false,
+        ),
+    };
+    let mut resp = (r.status, bytes).into_response();
     let h = resp.headers_mut();
     h.insert(
         axum::http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json;charset=UTF-8"),
+        HeaderValue::from_static(content_type),
     );
+    if gzip {
+        h.insert(
+            axum::http::header::CONTENT_ENCODING,
+            HeaderValue::from_static("gzip"),
+        );
+    }
     if let Some(secs) = r.retry_after {
         h.insert(axum::http::header::RETRY_AFTER, HeaderValue::from(secs));
     }

@@ -743,9 +743,9 @@ async fn read_body(mut resp: reqwest::Response, limit: u64) -> Result<Vec<u8>, B
     let gzip = header_str(resp.headers(), CONTENT_ENCODING.as_str())
         .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
     let mut plain = (!gzip).then(|| Capped::new(limit));
-    let mut inflating = gzip.then(|| flate2::write::GzDecoder::new(Capped::new(limit)));
+    let mut inflating = gzip.then(|| flate2::write::MultiGzDecoder::new(Capped::new(limit)));
     let mut received: u64 = 0;
-    let inflate_error = |d: &flate2::write::GzDecoder<Capped>, e: std::io::Error| {
+    let inflate_error = |d: &flate2::write::MultiGzDecoder<Capped>, e: std::io::Error| {
         if d.get_ref().over {
             BodyError::TooLarge
         } else {
