@@ -7,8 +7,7 @@ use tokio::sync::mpsc;
 use withhold::fake_site::{FakeSite, FakeSiteConfig, Faults, Hit, SiteData, SiteSummary};
 use withhold::model::{Container, CoverageStatus, Document, Field, Product};
 use withhold::sources::atlassian::{
-    crawl, Auth, CrawlConfig, CrawlError, CrawlEvent, CrawlReport, ProductPresence,
-    TOKEN_HELP_URL,
+    crawl, Auth, CrawlConfig, CrawlError, CrawlEvent, CrawlReport, ProductPresence, TOKEN_HELP_URL,
 };
 use withhold::sources::{demo, ItemUnit};
 
@@ -57,8 +56,7 @@ async fn run(config: CrawlConfig) -> (Result<CrawlReport, CrawlError>, Collected
                     // A container listed twice (a server repeating a page)
                     // must still be sent once.
                     assert!(
-                        !got
-                            .containers
+                        !got.containers
                             .iter()
                             .any(|c| c.product == container.product && c.key == container.key),
                         "a container sent twice: {}",
@@ -564,7 +562,7 @@ async fn crawl_with_faults(
 ) -> (CrawlReport, Collected, withhold::fake_site::FakeSiteStats) {
     let data = Arc::new(SiteData::demo().unwrap());
     let fake = FakeSiteConfig {
-        faults,
+        faults: Box::new(faults),
         ..FakeSiteConfig::default()
     };
     let site = FakeSite::start(data, fake.clone()).await.unwrap();
@@ -630,9 +628,11 @@ async fn a_project_listing_that_never_says_it_is_last_is_partial() {
     };
     let (_, got, _) = crawl_with_faults(faults, |_| {}).await;
     assert!(
-        got.product_status.iter().any(|(p, s, r)| *p == Product::Jira
-            && *s == CoverageStatus::Partial
-            && r.contains("said more pages followed but sent an empty page")),
+        got.product_status
+            .iter()
+            .any(|(p, s, r)| *p == Product::Jira
+                && *s == CoverageStatus::Partial
+                && r.contains("said more pages followed but sent an empty page")),
         "{:?}",
         got.product_status
     );
@@ -648,9 +648,11 @@ async fn a_project_listing_that_ignores_start_at_ends_on_the_repeated_page() {
     // Before: the same page was listed forever, each project sent again.
     let (_, got, _) = crawl_with_faults(faults, |_| {}).await;
     assert!(
-        got.product_status.iter().any(|(p, s, r)| *p == Product::Jira
-            && *s == CoverageStatus::Partial
-            && r.contains("the server repeated a page")),
+        got.product_status
+            .iter()
+            .any(|(p, s, r)| *p == Product::Jira
+                && *s == CoverageStatus::Partial
+                && r.contains("the server repeated a page")),
         "{:?}",
         got.product_status
     );
@@ -689,9 +691,11 @@ async fn a_listing_that_reaches_max_pages_is_partial_naming_the_flag() {
     assert_partial_because(&got, "ENG", "--max-pages");
     // The space listing itself (6 spaces, 2 a page) is capped too.
     assert!(
-        got.product_status.iter().any(|(p, s, r)| *p == Product::Confluence
-            && *s == CoverageStatus::Partial
-            && r.contains("--max-pages")),
+        got.product_status
+            .iter()
+            .any(|(p, s, r)| *p == Product::Confluence
+                && *s == CoverageStatus::Partial
+                && r.contains("--max-pages")),
         "{:?}",
         got.product_status
     );
@@ -817,7 +821,12 @@ async fn a_long_retry_after_on_one_endpoint_lets_the_others_go_on() {
     // Between the 429 and its retry, Confluence kept being served (before,
     // the whole site waited: at most a request already queued went on).
     let first = stats.order.iter().position(|r| r == field).unwrap();
-    let retry = first + 1 + stats.order[first + 1..].iter().position(|r| r == field).unwrap();
+    let retry = first
+        + 1
+        + stats.order[first + 1..]
+            .iter()
+            .position(|r| r == field)
+            .unwrap();
     let between = stats.order[first + 1..retry]
         .iter()
         .filter(|r| r.contains("/wiki/"))
@@ -849,7 +858,10 @@ async fn a_retry_after_beyond_max_wait_fails_the_request_instead_of_waiting() {
     // request; no listing waited.
     assert!(stats.endpoint("GET /wiki/api/v2/spaces/{id}/pages") <= 6);
     for (key, why) in &got.container_status {
-        assert!(why.iter().all(|(_, r)| r.contains("--max-wait")), "{key}: {why:?}");
+        assert!(
+            why.iter().all(|(_, r)| r.contains("--max-wait")),
+            "{key}: {why:?}"
+        );
     }
     // Another endpoint is not held back: every space's blog posts were read.
     assert_eq!(stats.endpoint("GET /wiki/api/v2/spaces/{id}/blogposts"), 6);
@@ -877,10 +889,11 @@ async fn a_redirect_to_another_host_is_refused_and_the_credential_stays_home() {
     assert_eq!(other.total, 0, "the other host was asked: {other:?}");
     let eng = reasons(&got, "ENG");
     assert!(
-        eng.iter()
-            .any(|(_, r)| r.contains("a redirect to another host was refused")
+        eng.iter().any(
+            |(_, r)| r.contains("a redirect to another host was refused")
                 && !r.contains("401")
-                && !r.contains("cursor")),
+                && !r.contains("cursor")
+        ),
         "{eng:?}"
     );
 }

@@ -69,40 +69,6 @@ pub fn site_config(args: &SiteArgs, site: &str) -> Result<CrawlConfig, CliError>
     Ok(config)
 }
 
-/// `--max-wait`: seconds, or a number with `s`, `m` or `h`.
-pub fn parse_wait(v: &str) -> Result<std::time::Duration, String> {
-    let v = v.trim();
-    let (num, unit) = match v.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
-        Some((i, _)) => (&v[..i], &v[i..]),
-        None => (v, "s"),
-    };
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("{v:?}: expected seconds or a number with s, m or h"))?;
-    let secs = match unit {
-        "s" => n,
-        "m" => n.saturating_mul(60),
-        "h" => n.saturating_mul(3600),
-        other => return Err(format!("{v:?}: unknown unit {other:?} (use s, m or h)")),
-    };
-    Ok(std::time::Duration::from_secs(secs))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_wait;
-    use std::time::Duration;
-
-    #[test]
-    fn waits_in_seconds_minutes_and_hours() {
-        assert_eq!(parse_wait("900"), Ok(Duration::from_secs(900)));
-        assert_eq!(parse_wait("15m"), Ok(Duration::from_secs(900)));
-        assert_eq!(parse_wait("1h"), Ok(Duration::from_secs(3600)));
-        assert!(parse_wait("soon").is_err());
-        assert!(parse_wait("5d").is_err());
-    }
-}
-
 /// The demo site's own (fake) credentials.
 pub fn demo_auth() -> Auth {
     let defaults = FakeSiteConfig::default();
@@ -256,4 +222,38 @@ pub fn crawl_and_scan(
         scan: outcome,
         crawl: Ok(Some(report)),
     })
+}
+
+/// `--max-wait`: seconds, or a number with `s`, `m` or `h`.
+pub fn parse_wait(v: &str) -> Result<std::time::Duration, String> {
+    let v = v.trim();
+    let (num, unit) = match v.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => (&v[..i], &v[i..]),
+        None => (v, "s"),
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{v:?}: expected seconds or a number with s, m or h"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        other => return Err(format!("{v:?}: unknown unit {other:?} (use s, m or h)")),
+    };
+    Ok(std::time::Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_wait;
+    use std::time::Duration;
+
+    #[test]
+    fn waits_in_seconds_minutes_and_hours() {
+        assert_eq!(parse_wait("900"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_wait("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_wait("1h"), Ok(Duration::from_secs(3600)));
+        assert!(parse_wait("soon").is_err());
+        assert!(parse_wait("5d").is_err());
+    }
 }

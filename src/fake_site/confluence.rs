@@ -122,7 +122,9 @@ fn limit(req: &Req) -> Result<usize, Reply> {
 fn paginate(sh: &Shared, req: &Req, items: &[usize], render: impl Fn(usize) -> Value) -> R {
     let asked = limit(req)?;
     let faults = &sh.config.faults;
-    let limit = faults.confluence_page_size.map_or(asked, |n| asked.min(n.max(1)));
+    let limit = faults
+        .confluence_page_size
+        .map_or(asked, |n| asked.min(n.max(1)));
     let offset = match req.param("cursor") {
         None => 0,
         Some(c) => decode_offset("c", c).ok_or_else(|| bad_request("Invalid cursor"))?,

@@ -118,7 +118,7 @@ pub(crate) fn replace(
         )
         .header("RateLimit-Reason", "jira-burst-based");
         r.retry_after = Some(secs);
-        r.retry_scope = Some(route.to_string());
+        r.retry_scope = Some(route.into());
         return r;
     }
     let redirect = faults.redirect.as_ref().map(|(h, _)| h.clone());
@@ -127,36 +127,45 @@ pub(crate) fn replace(
         let sep = if query.is_empty() { "" } else { "?" };
         let mut r = Reply::json(StatusCode::FOUND, serde_json::Value::Null)
             .header("Location", format!("{base}{path}{sep}{query}"));
-        r.raw = Some(RawBody::plain(Vec::new(), "text/plain"));
+        r.raw = Some(Box::new(RawBody::plain(Vec::new(), "text/plain")));
         return r;
     }
     if state.fires("html_ok", &faults.html_ok, path) {
         let mut r = Reply::ok(serde_json::Value::Null);
         let page = "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>";
-        r.raw = Some(RawBody::plain(page.as_bytes().to_vec(), "text/html"));
+        r.raw = Some(Box::new(RawBody::plain(
+            page.as_bytes().to_vec(),
+            "text/html",
+        )));
         return r;
     }
     if state.fires("truncated_json", &faults.truncated_json, path) {
         let full = reply.body.to_string().into_bytes();
         let cut = full[..full.len() / 2].to_vec();
         let mut r = reply;
-        r.raw = Some(RawBody::plain(cut, "application/json;charset=UTF-8"));
+        r.raw = Some(Box::new(RawBody::plain(
+            cut,
+            "application/json;charset=UTF-8",
+        )));
         return r;
     }
     if state.fires("gzip_bomb", &first(&faults.gzip_bomb), path) {
         let bytes = faults.gzip_bomb.as_ref().map_or(0, |(_, b)| *b);
         let mut r = Reply::ok(serde_json::Value::Null);
-        r.raw = Some(RawBody {
+        r.raw = Some(Box::new(RawBody {
             bytes: gzip_bomb(bytes),
             content_type: "application/json;charset=UTF-8",
             gzip: true,
-        });
+        }));
         return r;
     }
     if state.fires("huge_body", &first(&faults.huge_body), path) {
         let bytes = faults.huge_body.as_ref().map_or(0, |(_, b)| *b);
         let mut r = Reply::ok(serde_json::Value::Null);
-        r.raw = Some(RawBody::plain(huge_json(bytes), "application/json"));
+        r.raw = Some(Box::new(RawBody::plain(
+            huge_json(bytes),
+            "application/json",
+        )));
         return r;
     }
     reply
@@ -183,7 +192,9 @@ impl RawBody {
 
 /// `{"results":["aaaa…"]}` of about `bytes` bytes.
 fn huge_json(bytes: u64) -> Vec<u8> {
-    let n = usize::try_from(bytes).unwrap_or(usize::MAX).saturating_sub(16);
+    let n = usize::try_from(bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(16);
     let mut v = Vec::with_capacity(n + 16);
     v.extend_from_slice(b"{\"results\":[\"");
     v.resize(v.len() + n, b'a');

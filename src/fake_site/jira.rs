@@ -573,7 +573,11 @@ fn issue_faults(faults: &super::Faults, issue: &mut Value) {
     if let Some((k, depth)) = &faults.deep_issue {
         if *k == key {
             if let Some(Value::Object(f)) = issue.get_mut("fields") {
-                let adf = super::faults::deep_adf(*depth, "deep issue top text", "deep issue bottom text");
+                let adf = super::faults::deep_adf(
+                    *depth,
+                    "deep issue top text",
+                    "deep issue bottom text",
+                );
                 f.insert("description".into(), adf);
             }
         }

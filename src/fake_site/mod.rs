@@ -32,7 +32,40 @@
 //!   sent at time t, a request counts as a violation when it arrives before
 //!   t+N either on the same connection that got the announcement, or on any
 //!   connection more than [`RETRY_GRACE`] after the window opened (requests
-//!   already in flight from a concurrent client are not its fault).
+//!   already in flight from a concurrent client are not its fault). A
+//!   window announced for one route (the `retry_after` fault) counts only
+//!   requests to that route. The token bucket's 429s carry
+//!   `X-Beta-Ratelimit-Reason: {product}-quota-tenant-based`: the bucket is
+//!   site-wide, and says so.
+//!
+//! Faults of hostile or broken servers ([`Faults`] in
+//! [`FakeSiteConfig::faults`], all off by default; a [`Hit`] fires on the
+//! first `times` requests whose path contains its `path`):
+//! - `confluence_page_size`, `jira_page_size`: smaller pages than asked for;
+//! - `cursor_cycle (path, n)`: page `n` of a Confluence listing links back to
+//!   the first page (1 = a page linking to itself, 2+ = a longer cycle);
+//! - `project_is_last_never_true`: `project/search` never says `isLast: true`;
+//! - `project_start_at_ignored`: `project/search` answers every `startAt`
+//!   with the first page;
+//! - `search_token_repeated`: the enhanced search answers a `nextPageToken`
+//!   with the same token;
+//! - `offset_drift`: each next page starts one item early, so an item is
+//!   listed on two pages;
+//! - `retry_after (hit, secs)`: 429 with a long `Retry-After` on one endpoint
+//!   only (no tenant header);
+//! - `not_found`: these paths answer 404 (e.g. `/rest/api/3/field` only);
+//! - `redirect (hit, base)`: 302 to another host or port;
+//! - `html_ok`: a 200 whose body is a proxy's HTML page;
+//! - `truncated_json`: a 200 whose JSON is cut in half;
+//! - `gzip_bomb (hit, bytes)`: a small gzip body inflating to `bytes`;
+//! - `huge_body (hit, bytes)`: a JSON body of `bytes` bytes;
+//! - `deep_issue (key, depth)`: that issue's ADF description nests lists
+//!   `depth` deep (past serde_json's default 128);
+//! - `malformed_issue (key)`: that issue's `fields` is a string.
+//!
+//! [`FakeSiteStats::order`] records every route in arrival order, and
+//! `authorized_requests` how many carried credentials, so that tests assert
+//! on what was asked, never on timing.
 
 mod confluence;
 mod data;
@@ -85,7 +118,7 @@ pub struct FakeSiteConfig {
     /// Send `X-RateLimit-NearLimit: true` while the bucket is below this fraction.
     pub near_limit_below: f64,
     /// Faults of hostile or broken servers (all off by default).
-    pub faults: Faults,
+    pub faults: Box<Faults>,
 }
 
 impl Default for FakeSiteConfig {
@@ -99,7 +132,7 @@ impl Default for FakeSiteConfig {
             latency: Duration::ZERO,
             seed: 1,
             near_limit_below: 0.2,
-            faults: Faults::default(),
+            faults: Box::default(),
         }
     }
 }
@@ -414,7 +447,7 @@ async fn handle(
             peer,
             Instant::now(),
             Duration::from_secs(secs),
-            reply.retry_scope.clone(),
+            reply.retry_scope.as_deref().map(str::to_string),
         );
     }
     into_response(reply)
@@ -422,7 +455,10 @@ async fn handle(
 
 fn into_response(r: Reply) -> Response {
     let (bytes, content_type, gzip) = match r.raw {
-        Some(raw) => (raw.bytes, raw.content_type, raw.gzip),
+        Some(raw) => {
+            let raw = *raw;
+            (raw.bytes, raw.content_type, raw.gzip)
+        }
         None => (
             r.body.to_string().into_bytes(),
             "application/json;charset=UTF-8",

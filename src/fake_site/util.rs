@@ -14,9 +14,9 @@ pub(crate) struct Reply {
     /// Seconds announced in `Retry-After`, if any.
     pub retry_after: Option<u64>,
     /// The route a `Retry-After` holds back; `None`: the whole site.
-    pub retry_scope: Option<String>,
+    pub retry_scope: Option<Box<str>>,
     /// A body sent as is instead of `body` (a fault's HTML page, gzip bomb...).
-    pub raw: Option<super::faults::RawBody>,
+    pub raw: Option<Box<super::faults::RawBody>>,
 }
 
 impl Reply {

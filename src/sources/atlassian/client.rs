@@ -388,10 +388,7 @@ impl Client {
             let slot = match endpoint {
                 None => &mut p.site_not_before,
                 Some(e) => {
-                    let t = p
-                        .endpoint_not_before
-                        .entry(e.to_string())
-                        .or_insert(until);
+                    let t = p.endpoint_not_before.entry(e.to_string()).or_insert(until);
                     *t = (*t).max(until);
                     return;
                 }

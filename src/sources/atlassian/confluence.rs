@@ -16,8 +16,8 @@
 use super::client::join_next;
 use super::convert;
 use super::paging::{Interrupted, Listing, ListingError};
-use super::{query, Ctx, Fatal};
 use super::ProductPresence;
+use super::{query, Ctx, Fatal};
 use crate::model::{Container, CoverageStatus, ItemKind, Product};
 use crate::sources::ItemUnit;
 use serde_json::Value;
@@ -63,9 +63,9 @@ impl CursorPager {
         self.next = match next {
             None => None,
             // A next link we cannot follow must not pass for the last page.
-            Some(n) => Some(
-                join_next(&self.base, &self.path, &n).ok_or(Interrupted::Unfollowable)?,
-            ),
+            Some(n) => {
+                Some(join_next(&self.base, &self.path, &n).ok_or(Interrupted::Unfollowable)?)
+            }
         };
         let results = match a.json.get_mut("results").map(Value::take) {
             Some(Value::Array(v)) => v,

@@ -326,7 +326,10 @@ async fn project(
             finish(&ctx, done, &mut problems).await?;
         }
         if let Err(e) = listing.page_done(len, new) {
-            problems.push((CoverageStatus::Partial, format!("the issue search stopped early: {e}")));
+            problems.push((
+                CoverageStatus::Partial,
+                format!("the issue search stopped early: {e}"),
+            ));
             break;
         }
         let next = page.next_page_token.filter(|t| !t.is_empty());
@@ -337,7 +340,10 @@ async fn project(
             None if page.is_last == Some(false) => {
                 problems.push((
                     CoverageStatus::Partial,
-                    format!("the issue search stopped early: {}", Interrupted::Unfollowable),
+                    format!(
+                        "the issue search stopped early: {}",
+                        Interrupted::Unfollowable
+                    ),
                 ));
                 break;
             }

@@ -46,7 +46,9 @@ impl std::fmt::Display for Interrupted {
             Interrupted::EmptyNotLast => {
                 f.write_str("the server said more pages followed but sent an empty page")
             }
-            Interrupted::Unfollowable => f.write_str("the server's next link could not be followed"),
+            Interrupted::Unfollowable => {
+                f.write_str("the server's next link could not be followed")
+            }
         }
     }
 }
