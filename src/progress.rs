@@ -2,6 +2,10 @@
 //! listed of those seen, with an ETA), a plain line
 //! every few seconds otherwise, nothing with `--quiet`.
 //!
+//! While the crawl waits out a server's rate-limit window, one more line says
+//! so, with the wall-clock time it waits until (UTC), so that a long pause is
+//! never mistaken for a hang.
+//!
 //! Counters are atomics the crawler and the pipeline bump from any thread; a
 //! background thread renders them. Only counts are ever shown: never a token,
 //! a URL with credentials, or a matched value.
@@ -12,7 +16,7 @@ use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,9 +67,33 @@ pub struct Counters {
     jira: ProductCounters,
     jsm: ProductCounters,
     other: ProductCounters,
+    /// The end of the latest rate-limit wait, in Unix seconds (0: none yet).
+    waiting_until: AtomicU64,
 }
 
 impl Counters {
+    /// A request waits for the server's rate limit until `until`.
+    pub fn waiting_until(&self, until: SystemTime) {
+        let secs = until
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs_f64().ceil() as u64);
+        self.waiting_until.fetch_max(secs, Ordering::Relaxed);
+    }
+
+    /// The waiting line, while a wait is still running at `now`.
+    pub fn waiting_line(&self, now: SystemTime) -> Option<String> {
+        let until = self.waiting_until.load(Ordering::Relaxed);
+        let now = now.duration_since(UNIX_EPOCH).ok()?.as_secs();
+        if until <= now {
+            return None;
+        }
+        let at = jiff::Timestamp::from_second(i64::try_from(until).ok()?).ok()?;
+        Some(format!(
+            "waiting for the server's rate limit until {} UTC",
+            at.strftime("%H:%M:%S")
+        ))
+    }
+
     pub fn product(&self, p: Product) -> &ProductCounters {
         match p {
             Product::Confluence => &self.confluence,
@@ -158,8 +186,13 @@ fn spawn_bars(counters: Arc<Counters>, stop: Arc<AtomicBool>) -> JoinHandle<()> 
                 (p, bar)
             })
             .collect();
+        let waiting = multi.add(ProgressBar::new_spinner());
         loop {
             let done = stop.load(Ordering::Relaxed);
+            match counters.waiting_line(SystemTime::now()) {
+                Some(line) if !done => waiting.set_message(line),
+                _ => waiting.set_message(""),
+            }
             for (p, bar) in &bars {
                 let c = counters.product(*p);
                 if !active(c) {
@@ -170,6 +203,7 @@ fn spawn_bars(counters: Arc<Counters>, stop: Arc<AtomicBool>) -> JoinHandle<()> 
                 bar.set_message(describe(*p, c, started.elapsed()));
             }
             if done {
+                waiting.finish_and_clear();
                 for (_, bar) in &bars {
                     bar.abandon();
                 }
@@ -188,6 +222,9 @@ fn spawn_lines(counters: Arc<Counters>, stop: Arc<AtomicBool>) -> JoinHandle<()>
             let done = stop.load(Ordering::Relaxed);
             if done || last.elapsed() >= LINE_EVERY {
                 last = Instant::now();
+                if let Some(line) = counters.waiting_line(SystemTime::now()) {
+                    eprintln!("withhold: {line}");
+                }
                 for p in PRODUCTS {
                     let c = counters.product(p);
                     if active(c) {
@@ -220,6 +257,22 @@ mod tests {
             line,
             "jira: 1/4 containers, 250 items, 20 requests (2.0/s), 2 retries"
         );
+    }
+
+    #[test]
+    fn the_waiting_line_names_the_wall_clock_end_in_utc() {
+        let c = Counters::default();
+        let now = UNIX_EPOCH + Duration::from_secs(1_796_409_600); // 2026-12-04T18:40:00Z
+        assert_eq!(c.waiting_line(now), None);
+        c.waiting_until(now + Duration::from_secs(127));
+        assert_eq!(
+            c.waiting_line(now).as_deref(),
+            Some("waiting for the server's rate limit until 18:42:07 UTC")
+        );
+        // An earlier end never hides a later one; a past one shows nothing.
+        c.waiting_until(now + Duration::from_secs(5));
+        assert!(c.waiting_line(now).unwrap().contains("18:42:07"));
+        assert_eq!(c.waiting_line(now + Duration::from_secs(200)), None);
     }
 
     #[test]

@@ -4,10 +4,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
-use withhold::fake_site::{FakeSite, FakeSiteConfig, SiteData, SiteSummary};
+use withhold::fake_site::{FakeSite, FakeSiteConfig, Faults, Hit, SiteData, SiteSummary};
 use withhold::model::{Container, CoverageStatus, Document, Field, Product};
 use withhold::sources::atlassian::{
-    crawl, Auth, CrawlConfig, CrawlError, CrawlEvent, CrawlReport, TOKEN_HELP_URL,
+    crawl, Auth, CrawlConfig, CrawlError, CrawlEvent, CrawlReport, ProductPresence, TOKEN_HELP_URL,
 };
 use withhold::sources::{demo, ItemUnit};
 
@@ -24,6 +24,7 @@ struct Collected {
     name_documents: Vec<Document>,
     units: BTreeMap<String, ItemUnit>,
     failures: Vec<String>,
+    failure_reasons: Vec<String>,
     container_status: BTreeMap<String, Vec<(CoverageStatus, String)>>,
     product_status: Vec<(Product, CoverageStatus, String)>,
 }
@@ -52,6 +53,15 @@ async fn run(config: CrawlConfig) -> (Result<CrawlReport, CrawlError>, Collected
                     container,
                     name_document,
                 } => {
+                    // A container listed twice (a server repeating a page)
+                    // must still be sent once.
+                    assert!(
+                        !got.containers
+                            .iter()
+                            .any(|c| c.product == container.product && c.key == container.key),
+                        "a container sent twice: {}",
+                        container.key
+                    );
                     got.containers.push(container);
                     got.name_documents.push(name_document);
                 }
@@ -66,7 +76,10 @@ async fn run(config: CrawlConfig) -> (Result<CrawlReport, CrawlError>, Collected
                     unit.documents.extend(fragment.documents);
                     unit.comment_public.extend(fragment.comment_public);
                 }
-                CrawlEvent::Failure(f) => got.failures.push(f.item_id),
+                CrawlEvent::Failure(f) => {
+                    got.failures.push(f.item_id);
+                    got.failure_reasons.push(f.reason);
+                }
                 CrawlEvent::ContainerStatus {
                     key,
                     status,
@@ -538,4 +551,402 @@ async fn unreadable_replies_make_their_space_partial() {
         .collect();
     assert!(ids.contains(&"1081415"));
     assert!(!ids.contains(&"1081425"));
+}
+
+// --- Hostile or broken servers (issue 8) -----------------------------------
+
+/// Crawl the demo site served with `faults`; `tweak` adjusts the crawl.
+async fn crawl_with_faults(
+    faults: Faults,
+    tweak: impl FnOnce(&mut CrawlConfig),
+) -> (CrawlReport, Collected, withhold::fake_site::FakeSiteStats) {
+    let data = Arc::new(SiteData::demo().unwrap());
+    let fake = FakeSiteConfig {
+        faults: Box::new(faults),
+        ..FakeSiteConfig::default()
+    };
+    let site = FakeSite::start(data, fake.clone()).await.unwrap();
+    let mut cfg = config(&site, &fake);
+    cfg.client.max_retries = 2;
+    tweak(&mut cfg);
+    let (report, got) = run(cfg).await;
+    let stats = site.stats();
+    site.shutdown().await;
+    (report.unwrap(), got, stats)
+}
+
+fn reasons(got: &Collected, key: &str) -> Vec<(CoverageStatus, String)> {
+    got.container_status.get(key).cloned().unwrap_or_default()
+}
+
+fn assert_partial_because(got: &Collected, key: &str, needle: &str) {
+    let r = reasons(got, key);
+    assert!(
+        r.iter()
+            .any(|(s, why)| *s == CoverageStatus::Partial && why.contains(needle)),
+        "{key} must be partial because {needle:?}: {r:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_whose_cursor_links_to_itself_leaves_its_space_partial() {
+    let _serial = SERIAL.lock().await;
+    let faults = Faults {
+        confluence_page_size: Some(2),
+        cursor_cycle: Some(("/pages".into(), 1)),
+        ..Faults::default()
+    };
+    let (_, got, _) = crawl_with_faults(faults, |_| {}).await;
+    // Before: ENG ended after its first page and was called complete.
+    assert_partial_because(&got, "ENG", "the server repeated a page");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_two_page_cursor_cycle_ends_the_listing_partial() {
+    let _serial = SERIAL.lock().await;
+    let faults = Faults {
+        confluence_page_size: Some(2),
+        cursor_cycle: Some(("/pages".into(), 2)),
+        ..Faults::default()
+    };
+    // Before: this listing never ended (and sent its pages again and again).
+    let (_, got, stats) = crawl_with_faults(faults, |_| {}).await;
+    assert_partial_because(&got, "ENG", "the server repeated a page");
+    // Two pages and the first again: the repeat is noticed at once.
+    assert!(
+        stats.endpoint("GET /wiki/api/v2/spaces/{id}/pages") < 40,
+        "{stats:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_project_listing_that_never_says_it_is_last_is_partial() {
+    let _serial = SERIAL.lock().await;
+    let faults = Faults {
+        project_is_last_never_true: true,
+        ..Faults::default()
+    };
+    let (_, got, _) = crawl_with_faults(faults, |_| {}).await;
+    assert!(
+        got.product_status
+            .iter()
+            .any(|(p, s, r)| *p == Product::Jira
+                && *s == CoverageStatus::Partial
+                && r.contains("said more pages followed but sent an empty page")),
+        "{:?}",
+        got.product_status
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_project_listing_that_ignores_start_at_ends_on_the_repeated_page() {
+    let _serial = SERIAL.lock().await;
+    let faults = Faults {
+        project_start_at_ignored: true,
+        ..Faults::default()
+    };
+    // Before: the same page was listed forever, each project sent again.
+    let (_, got, _) = crawl_with_faults(faults, |_| {}).await;
+    assert!(
+        got.product_status
+            .iter()
+            .any(|(p, s, r)| *p == Product::Jira
+                && *s == CoverageStatus::Partial
+                && r.contains("the server repeated a page")),
+        "{:?}",
+        got.product_status
+    );
+    assert_eq!(
+        got.containers
+            .iter()
+            .filter(|c| c.product != Product::Confluence)
+            .count(),
+        4
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_next_page_token_leaves_the_project_partial() {
+    let _serial = SERIAL.lock().await;
+    let faults = Faults {
+        jira_page_size: Some(2),
+        search_token_repeated: true,
+        ..Faults::default()
+    };
+    let (_, got, _) = crawl_with_faults(faults, |_| {}).await;
+    // Before: the repeat was taken for the last page, and PAY for complete.
+    for key in ["PAY", "OPS", "HELP", "ROAD"] {
+        assert_partial_because(&got, key, "the server repeated a page");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_that_reaches_max_pages_is_partial_naming_the_flag() {
+    let _serial = SERIAL.lock().await;
+    let faults = Faults {
+        confluence_page_size: Some(2),
+        ..Faults::default()
+    };
+    let (_, got, _) = crawl_with_faults(faults, |c| c.max_pages = 2).await;
+    assert_partial_because(&got, "ENG", "--max-pages");
+    // The space listing itself (6 spaces, 2 a page) is capped too.
+    assert!(
+        got.product_status
+            .iter()
+            .any(|(p, s, r)| *p == Product::Confluence
+                && *s == CoverageStatus::Partial
+                && r.contains("--max-pages")),
+        "{:?}",
+        got.product_status
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn items_listed_again_on_the_next_page_are_sent_once() {
+    let _serial = SERIAL.lock().await;
+    let faults = Faults {
+        confluence_page_size: Some(2),
+        jira_page_size: Some(2),
+        offset_drift: true,
+        ..Faults::default()
+    };
+    // Before: the consumer saw the last item of every page twice.
+    let (_, got, _) = crawl_with_faults(faults, |_| {}).await;
+    assert_same_as_offline(&got);
+    assert!(
+        got.container_status.is_empty(),
+        "{:?}",
+        got.container_status
+    );
+}
+
+const ENG_PAGES: &str = "/spaces/98306/pages";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gzip_bomb_is_stopped_at_the_limit_and_its_space_is_not_complete() {
+    let _serial = SERIAL.lock().await;
+    let faults = Faults {
+        gzip_bomb: Some((Hit::new(ENG_PAGES, 100), 256 * 1024 * 1024)),
+        ..Faults::default()
+    };
+    let (_, got, _) =
+        crawl_with_faults(faults, |c| c.client.max_response_bytes = 1024 * 1024).await;
+    let eng = reasons(&got, "ENG");
+    assert!(
+        eng.iter()
+            .any(|(_, r)| r.contains("response larger than 1 MiB; raise --max-response-mb")),
+        "{eng:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_body_fails_its_request_with_the_limit_named() {
+    let _serial = SERIAL.lock().await;
+    let faults = Faults {
+        huge_body: Some((Hit::new(ENG_PAGES, 100), 3 * 1024 * 1024)),
+        ..Faults::default()
+    };
+    let (report, got, stats) =
+        crawl_with_faults(faults, |c| c.client.max_response_bytes = 1024 * 1024).await;
+    let eng = reasons(&got, "ENG");
+    assert!(
+        eng.iter()
+            .any(|(_, r)| r.contains("response larger than 1 MiB; raise --max-response-mb")),
+        "{eng:?}"
+    );
+    // Not retried: the same body would come again.
+    assert_eq!(stats.endpoint("GET /wiki/api/v2/spaces/{id}/pages"), 6);
+    assert_eq!(report.requests.bad_bodies, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn html_pages_and_cut_bodies_under_200_are_retried_and_nothing_is_lost() {
+    let _serial = SERIAL.lock().await;
+    let faults = Faults {
+        html_ok: Some(Hit::new(ENG_PAGES, 2)),
+        truncated_json: Some(Hit::new("/rest/api/3/search/jql", 2)),
+        ..Faults::default()
+    };
+    let (report, got, _) = crawl_with_faults(faults, |c| c.client.max_retries = 3).await;
+    // Before: one such answer lost ENG's pages and a project's issues.
+    assert_same_as_offline(&got);
+    assert!(
+        got.container_status.is_empty(),
+        "{:?}",
+        got.container_status
+    );
+    assert_eq!(report.requests.bad_bodies, 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_stays_broken_fails_after_the_retries() {
+    let _serial = SERIAL.lock().await;
+    let faults = Faults {
+        html_ok: Some(Hit::new(ENG_PAGES, 100)),
+        ..Faults::default()
+    };
+    let (_, got, stats) = crawl_with_faults(faults, |c| c.client.max_retries = 2).await;
+    let eng = reasons(&got, "ENG");
+    assert!(
+        // Partial: ENG's blog posts were read.
+        eng.iter().any(|(s, r)| *s == CoverageStatus::Partial
+            && r.contains("gave up after 3 attempts")
+            && r.contains("not the JSON expected")),
+        "{eng:?}"
+    );
+    // ENG's first try and two retries; the five other spaces once each.
+    assert_eq!(stats.endpoint("GET /wiki/api/v2/spaces/{id}/pages"), 3 + 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_retry_after_on_one_endpoint_lets_the_others_go_on() {
+    let _serial = SERIAL.lock().await;
+    let field = "GET /rest/api/3/field";
+    let faults = Faults {
+        retry_after: Some((Hit::new("/rest/api/3/field", 1), 3)),
+        ..Faults::default()
+    };
+    let counters = Arc::new(withhold::progress::Counters::default());
+    let started = std::time::SystemTime::now();
+    let (report, got, stats) = crawl_with_faults(faults, |c| {
+        c.client.concurrency = 1;
+        c.client.progress = Some(counters.clone());
+    })
+    .await;
+    assert_same_as_offline(&got);
+    assert!(got.container_status.is_empty());
+    assert_eq!(stats.endpoint(field), 2);
+    assert_eq!(stats.retry_after_violations, 0, "{stats:?}");
+    assert_eq!(report.requests.rate_limited, 1);
+    // Between the 429 and its retry, Confluence kept being served (before,
+    // the whole site waited: at most a request already queued went on).
+    let first = stats.order.iter().position(|r| r == field).unwrap();
+    let retry = first
+        + 1
+        + stats.order[first + 1..]
+            .iter()
+            .position(|r| r == field)
+            .unwrap();
+    let between = stats.order[first + 1..retry]
+        .iter()
+        .filter(|r| r.contains("/wiki/"))
+        .count();
+    assert!(between >= 10, "{:?}", &stats.order[first..=retry]);
+    // The progress line had a wait to show, ending after the crawl began.
+    assert!(counters.waiting_line(started).is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_beyond_max_wait_fails_the_request_instead_of_waiting() {
+    let _serial = SERIAL.lock().await;
+    let faults = Faults {
+        retry_after: Some((Hit::new(ENG_PAGES, 100), 3600)),
+        ..Faults::default()
+    };
+    let (_, got, stats) = crawl_with_faults(faults, |c| {
+        c.client.max_wait = Duration::from_secs(60);
+    })
+    .await;
+    let eng = reasons(&got, "ENG");
+    assert!(
+        eng.iter().any(|(s, r)| *s == CoverageStatus::Partial
+            && r.contains("asked to wait 3600 s, longer than --max-wait (60 s)")),
+        "{eng:?}"
+    );
+    // Asked once, never again: the page listings not sent yet fail at once
+    // for the same reason (the endpoint is limited for an hour), without a
+    // request; no listing waited.
+    assert!(stats.endpoint("GET /wiki/api/v2/spaces/{id}/pages") <= 6);
+    for (key, why) in &got.container_status {
+        assert!(
+            why.iter().all(|(_, r)| r.contains("--max-wait")),
+            "{key}: {why:?}"
+        );
+    }
+    // Another endpoint is not held back: every space's blog posts were read.
+    assert_eq!(stats.endpoint("GET /wiki/api/v2/spaces/{id}/blogposts"), 6);
+    assert_eq!(stats.retry_after_violations, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_to_another_host_is_refused_and_the_credential_stays_home() {
+    let _serial = SERIAL.lock().await;
+    let elsewhere = FakeSite::start(
+        Arc::new(SiteData::demo().unwrap()),
+        FakeSiteConfig::default(),
+    )
+    .await
+    .unwrap();
+    let faults = Faults {
+        redirect: Some((Hit::new(ENG_PAGES, 100), elsewhere.base_url())),
+        ..Faults::default()
+    };
+    // Before: the redirect was followed, the other host answered 401, and the
+    // crawl stopped saying the token was rejected.
+    let (_, got, _) = crawl_with_faults(faults, |_| {}).await;
+    let other = elsewhere.stats();
+    elsewhere.shutdown().await;
+    assert_eq!(other.total, 0, "the other host was asked: {other:?}");
+    let eng = reasons(&got, "ENG");
+    assert!(
+        eng.iter().any(
+            |(_, r)| r.contains("a redirect to another host was refused")
+                && !r.contains("401")
+                && !r.contains("cursor")
+        ),
+        "{eng:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_issue_nested_200_deep_is_read_and_a_malformed_one_fails_alone() {
+    let _serial = SERIAL.lock().await;
+    let faults = Faults {
+        deep_issue: Some(("PAY-203".into(), 200)),
+        malformed_issue: Some("PAY-205".into()),
+        ..Faults::default()
+    };
+    let (_, got, _) = crawl_with_faults(faults, |_| {}).await;
+    // Before: the deep description failed the whole search page: PAY lost.
+    let deep = &got.units["PAY:PAY-203"];
+    let text: String = deep.documents.iter().map(|d| d.text.as_str()).collect();
+    assert!(text.contains("deep issue top text"), "{text}");
+    assert!(text.contains("deep issue bottom text"), "{text}");
+    assert_eq!(got.failures, vec!["PAY-205".to_string()]);
+    assert!(got.failure_reasons[0].contains("fields are not an object"));
+    let pay = got.units.keys().filter(|k| k.starts_with("PAY:")).count();
+    assert_eq!(pay, 9);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_404_on_the_field_list_is_a_failed_call_not_an_absent_product() {
+    let _serial = SERIAL.lock().await;
+    let faults = Faults {
+        not_found: vec!["/rest/api/3/field".into()],
+        ..Faults::default()
+    };
+    let (report, got, _) = crawl_with_faults(faults, |c| c.confluence = false).await;
+    // Before: Jira was skipped as absent and nothing of it was read.
+    assert_eq!(got.units.len(), 34);
+    for key in ["PAY", "OPS", "HELP", "ROAD"] {
+        assert_partial_because(&got, key, "custom text fields were not scanned");
+    }
+    assert!(report.warnings.iter().any(|w| w.contains("custom field")));
+    let status = |p| report.products.get(&p).map(|s| s.status);
+    assert_eq!(status(Product::Jira), Some(ProductPresence::Present));
+    assert_eq!(status(Product::Confluence), Some(ProductPresence::Skipped));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_product_the_site_does_not_have_is_absent() {
+    let _serial = SERIAL.lock().await;
+    let faults = Faults {
+        not_found: vec!["/rest/api/3/project/search".into()],
+        ..Faults::default()
+    };
+    let (report, got, _) = crawl_with_faults(faults, |_| {}).await;
+    let status = |p| report.products.get(&p).map(|s| s.status);
+    assert_eq!(status(Product::Jira), Some(ProductPresence::Absent));
+    assert_eq!(status(Product::Confluence), Some(ProductPresence::Present));
+    assert!(got.product_status.is_empty(), "{:?}", got.product_status);
 }

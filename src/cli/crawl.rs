@@ -66,6 +66,9 @@ pub fn site_config(args: &SiteArgs, site: &str) -> Result<CrawlConfig, CliError>
     config.projects = args.projects.clone();
     config.client.concurrency = args.concurrency.max(1);
     apply_products(&mut config, &args.products);
+    config.max_pages = args.max_pages.max(1);
+    config.client.max_response_bytes = args.max_response_mb.max(1).saturating_mul(1024 * 1024);
+    config.client.max_wait = args.max_wait;
     Ok(config)
 }
 
@@ -393,4 +396,38 @@ pub fn crawl_and_scan_with(
         crawl: Ok(Some(report)),
         scope: Some(scope),
     })
+}
+
+/// `--max-wait`: seconds, or a number with `s`, `m` or `h`.
+pub fn parse_wait(v: &str) -> Result<std::time::Duration, String> {
+    let v = v.trim();
+    let (num, unit) = match v.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => (&v[..i], &v[i..]),
+        None => (v, "s"),
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{v:?}: expected seconds or a number with s, m or h"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        other => return Err(format!("{v:?}: unknown unit {other:?} (use s, m or h)")),
+    };
+    Ok(std::time::Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_wait;
+    use std::time::Duration;
+
+    #[test]
+    fn waits_in_seconds_minutes_and_hours() {
+        assert_eq!(parse_wait("900"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_wait("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_wait("1h"), Ok(Duration::from_secs(3600)));
+        assert!(parse_wait("soon").is_err());
+        assert!(parse_wait("5d").is_err());
+    }
 }

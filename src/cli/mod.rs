@@ -161,6 +161,15 @@ pub struct SiteArgs {
     /// skipped, its app is for review and the scan is partial (exit code 3).
     #[arg(long, value_name = "PRODUCTS", value_delimiter = ',', value_enum)]
     pub products: Vec<ProductChoice>,
+    /// Most pages one listing may take; a listing that reaches it is partial.
+    #[arg(long, value_name = "N", default_value_t = crate::sources::atlassian::paging::DEFAULT_MAX_PAGES)]
+    pub max_pages: u64,
+    /// Largest response body in MiB, compressed and decompressed; a larger one fails its request.
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    pub max_response_mb: u64,
+    /// Longest server-asked wait (Retry-After) honoured, e.g. 900, 15m, 1h; a longer one fails its request.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = crawl::parse_wait)]
+    pub max_wait: std::time::Duration,
 }
 
 /// A product `--products` can name.

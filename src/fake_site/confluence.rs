@@ -120,12 +120,27 @@ fn limit(req: &Req) -> Result<usize, Reply> {
 
 /// One page of `items` (positions into `source`), with `Link` and `_links`.
 fn paginate(sh: &Shared, req: &Req, items: &[usize], render: impl Fn(usize) -> Value) -> R {
-    let limit = limit(req)?;
+    let asked = limit(req)?;
+    let faults = &sh.config.faults;
+    let limit = faults
+        .confluence_page_size
+        .map_or(asked, |n| asked.min(n.max(1)));
     let offset = match req.param("cursor") {
         None => 0,
         Some(c) => decode_offset("c", c).ok_or_else(|| bad_request("Invalid cursor"))?,
     };
     let end = offset.saturating_add(limit).min(items.len());
+    // Faults: the next page starts one early (drift), or page n leads back
+    // to the first (a cycle of length n).
+    let mut next_offset = end;
+    if faults.offset_drift && end > offset + 1 {
+        next_offset = end - 1;
+    }
+    if let Some((path, n)) = &faults.cursor_cycle {
+        if req.path.contains(path.as_str()) && offset / limit + 1 == (*n).max(1) {
+            next_offset = 0;
+        }
+    }
     let results: Vec<Value> = items
         .get(offset.min(items.len())..end)
         .unwrap_or_default()
@@ -141,8 +156,8 @@ fn paginate(sh: &Shared, req: &Req, items: &[usize], render: impl Fn(usize) -> V
             .filter(|(k, _)| k != "cursor" && k != "limit")
             .cloned()
             .collect();
-        q.insert(0, ("limit".into(), limit.to_string()));
-        q.push(("cursor".into(), encode_offset("c", end)));
+        q.insert(0, ("limit".into(), asked.to_string()));
+        q.push(("cursor".into(), encode_offset("c", next_offset)));
         let qs = serde_urlencoded::to_string(&q).unwrap_or_default();
         let next = format!("{}?{qs}", req.path);
         reply_headers.push(format!("<{next}>; rel=\"next\""));

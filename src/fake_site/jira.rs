@@ -104,7 +104,13 @@ fn query_string(pairs: &[(String, String)]) -> String {
 }
 
 fn project_search(sh: &Shared, req: &Req) -> R {
+    let faults = &sh.config.faults;
     let start = number(req, "startAt", 0)?;
+    let start = if faults.project_start_at_ignored {
+        0
+    } else {
+        start
+    };
     let max = number(req, "maxResults", PROJECT_PAGE)?.clamp(1, PROJECT_PAGE);
     let keys = req.list("keys");
     let ids = req.list("id");
@@ -156,6 +162,7 @@ fn project_search(sh: &Shared, req: &Req) -> R {
     out.insert("maxResults".into(), json!(max));
     out.insert("startAt".into(), json!(start));
     out.insert("total".into(), json!(all.len()));
+    let is_last = is_last && !faults.project_is_last_never_true && !faults.project_start_at_ignored;
     out.insert("isLast".into(), json!(is_last));
     out.insert("values".into(), Value::Array(values));
     Ok(Reply::ok(Value::Object(out)))
@@ -507,7 +514,9 @@ fn embedded_comments(all: &[Value], cap: Option<usize>) -> Value {
 fn search(sh: &Shared, req: &Req) -> R {
     let p = search_params(req)?;
     let hits = matching(sh, &p.jql)?;
+    let faults = &sh.config.faults;
     let max = p.max.unwrap_or(SEARCH_DEFAULT).clamp(1, SEARCH_MAX);
+    let max = faults.jira_page_size.map_or(max, |n| max.min(n.max(1)));
     let offset = match &p.token {
         None => 0,
         Some(t) => decode_offset("j", t)
@@ -524,13 +533,26 @@ fn search(sh: &Shared, req: &Req) -> R {
         .get(offset.min(hits.len())..end)
         .unwrap_or_default()
         .iter()
-        .map(|i| render_issue(sh, &d.issues[*i], &fields, Some(EMBEDDED_COMMENTS)))
+        .map(|i| {
+            let mut v = render_issue(sh, &d.issues[*i], &fields, Some(EMBEDDED_COMMENTS));
+            issue_faults(faults, &mut v);
+            v
+        })
         .collect();
     let mut out = Map::new();
     out.insert("issues".into(), Value::Array(issues));
     let is_last = end >= hits.len();
     if !is_last {
-        out.insert("nextPageToken".into(), json!(encode_offset("j", end)));
+        let next = if faults.offset_drift && end > offset + 1 {
+            end - 1
+        } else {
+            end
+        };
+        let token = match (&p.token, faults.search_token_repeated) {
+            (Some(t), true) => t.clone(),
+            _ => encode_offset("j", next),
+        };
+        out.insert("nextPageToken".into(), json!(token));
     }
     out.insert("isLast".into(), json!(is_last));
     if p.expand.iter().any(|e| e == "names") {
@@ -542,6 +564,29 @@ fn search(sh: &Shared, req: &Req) -> R {
         out.insert("names".into(), Value::Object(names));
     }
     Ok(Reply::ok(Value::Object(out)))
+}
+
+/// The issue-level faults: a description nested too deep for serde_json's
+/// default limit, or `fields` of the wrong shape.
+fn issue_faults(faults: &super::Faults, issue: &mut Value) {
+    let key = s(issue, "key");
+    if let Some((k, depth)) = &faults.deep_issue {
+        if *k == key {
+            if let Some(Value::Object(f)) = issue.get_mut("fields") {
+                let adf = super::faults::deep_adf(
+                    *depth,
+                    "deep issue top text",
+                    "deep issue bottom text",
+                );
+                f.insert("description".into(), adf);
+            }
+        }
+    }
+    if faults.malformed_issue.as_deref() == Some(key.as_str()) {
+        if let Value::Object(o) = issue {
+            o.insert("fields".into(), json!("not an object"));
+        }
+    }
 }
 
 fn count(sh: &Shared, req: &Req) -> R {

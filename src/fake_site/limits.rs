@@ -31,7 +31,8 @@ pub(crate) struct Limits {
     seed: u64,
     counter: AtomicU64,
     bucket: Mutex<Bucket>,
-    window: Mutex<Window>,
+    /// Announced windows: `None` holds back the whole site, `Some(route)` one route.
+    windows: Mutex<HashMap<Option<String>, Window>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -55,7 +56,7 @@ impl Limits {
                 tokens: burst,
                 last: Instant::now(),
             }),
-            window: Mutex::new(Window::default()),
+            windows: Mutex::new(HashMap::new()),
         }
     }
 
@@ -78,6 +79,12 @@ impl Limits {
             Product::Confluence => "confluence-burst-based",
             _ => "jira-burst-based",
         };
+        // The bucket counts every request of the site: it is a tenant limit,
+        // and says so as Atlassian's tenant quotas do.
+        let tenant = match product {
+            Product::Confluence => "confluence-quota-tenant-based",
+            _ => "jira-quota-tenant-based",
+        };
         let mut r = error_reply(
             product,
             StatusCode::TOO_MANY_REQUESTS,
@@ -90,6 +97,7 @@ impl Limits {
             iso_minute_ceil(SystemTime::now() + Duration::from_secs(secs)),
         )
         .header("RateLimit-Reason", reason)
+        .header("X-Beta-Ratelimit-Reason", tenant)
         .header("X-RateLimit-NearLimit", "true");
         r.retry_after = Some(secs);
         Some(r)
@@ -142,9 +150,11 @@ impl Limits {
         }
     }
 
-    /// A `Retry-After` of `dur` was sent to `peer` at `now`.
-    pub fn announce(&self, peer: SocketAddr, now: Instant, dur: Duration) {
-        let mut w = lock(&self.window);
+    /// A `Retry-After` of `dur` was sent to `peer` at `now`, holding back
+    /// `scope` (a route) or, with `None`, the whole site.
+    pub fn announce(&self, peer: SocketAddr, now: Instant, dur: Duration, scope: Option<String>) {
+        let mut all = lock(&self.windows);
+        let w = all.entry(scope).or_default();
         let end = now + dur;
         let open = w.until.is_some_and(|u| u > now);
         if !open {
@@ -156,15 +166,21 @@ impl Limits {
         *e = (*e).max(end);
     }
 
-    /// Did a request from `peer` arriving at `now` ignore an announced window?
-    pub fn is_violation(&self, peer: SocketAddr, now: Instant) -> bool {
-        let w = lock(&self.window);
-        if w.per_conn.get(&peer).is_some_and(|u| now < *u) {
-            return true;
-        }
-        match (w.opened, w.until) {
-            (Some(o), Some(u)) => now < u && now > o + RETRY_GRACE,
-            _ => false,
-        }
+    /// Did a request to `route` from `peer` arriving at `now` ignore an
+    /// announced window (of the site, or of that route)?
+    pub fn is_violation(&self, peer: SocketAddr, route: &str, now: Instant) -> bool {
+        let all = lock(&self.windows);
+        [None, Some(route.to_string())]
+            .iter()
+            .filter_map(|scope| all.get(scope))
+            .any(|w| {
+                if w.per_conn.get(&peer).is_some_and(|u| now < *u) {
+                    return true;
+                }
+                match (w.opened, w.until) {
+                    (Some(o), Some(u)) => now < u && now > o + RETRY_GRACE,
+                    _ => false,
+                }
+            })
     }
 }

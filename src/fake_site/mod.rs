@@ -32,16 +32,50 @@
 //!   sent at time t, a request counts as a violation when it arrives before
 //!   t+N either on the same connection that got the announcement, or on any
 //!   connection more than [`RETRY_GRACE`] after the window opened (requests
-//!   already in flight from a concurrent client are not its fault).
+//!   already in flight from a concurrent client are not its fault). A
+//!   window announced for one route (the `retry_after` fault) counts only
+//!   requests to that route. The token bucket's 429s carry
+//!   `X-Beta-Ratelimit-Reason: {product}-quota-tenant-based`: the bucket is
+//!   site-wide, and says so.
 //!
 //! Faults a test can inject (all off by default): `rate_limit_per_sec` /
 //! `burst` (429 with `Retry-After`), `error_rate` (503 / 500), `latency`
 //! (every answer late: a slow site, to stop a scan mid-way), `no_jira` /
 //! `no_confluence` (a site without that product: every one of its paths is a
 //! 404).
+//!
+//! Faults of hostile or broken servers ([`Faults`] in
+//! [`FakeSiteConfig::faults`], all off by default; a [`Hit`] fires on the
+//! first `times` requests whose path contains its `path`):
+//! - `confluence_page_size`, `jira_page_size`: smaller pages than asked for;
+//! - `cursor_cycle (path, n)`: page `n` of a Confluence listing links back to
+//!   the first page (1 = a page linking to itself, 2+ = a longer cycle);
+//! - `project_is_last_never_true`: `project/search` never says `isLast: true`;
+//! - `project_start_at_ignored`: `project/search` answers every `startAt`
+//!   with the first page;
+//! - `search_token_repeated`: the enhanced search answers a `nextPageToken`
+//!   with the same token;
+//! - `offset_drift`: each next page starts one item early, so an item is
+//!   listed on two pages;
+//! - `retry_after (hit, secs)`: 429 with a long `Retry-After` on one endpoint
+//!   only (no tenant header);
+//! - `not_found`: these paths answer 404 (e.g. `/rest/api/3/field` only);
+//! - `redirect (hit, base)`: 302 to another host or port;
+//! - `html_ok`: a 200 whose body is a proxy's HTML page;
+//! - `truncated_json`: a 200 whose JSON is cut in half;
+//! - `gzip_bomb (hit, bytes)`: a small gzip body inflating to `bytes`;
+//! - `huge_body (hit, bytes)`: a JSON body of `bytes` bytes;
+//! - `deep_issue (key, depth)`: that issue's ADF description nests lists
+//!   `depth` deep (past serde_json's default 128);
+//! - `malformed_issue (key)`: that issue's `fields` is a string.
+//!
+//! [`FakeSiteStats::order`] records every route in arrival order, and
+//! `authorized_requests` how many carried credentials, so that tests assert
+//! on what was asked, never on timing.
 
 mod confluence;
 mod data;
+mod faults;
 mod generate;
 mod jira;
 mod jsm;
@@ -49,6 +83,7 @@ mod limits;
 mod util;
 
 pub use data::{SiteData, SiteSummary};
+pub use faults::{Faults, Hit};
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
@@ -92,6 +127,8 @@ pub struct FakeSiteConfig {
     pub no_jira: bool,
     /// A site without Confluence: every `/wiki/...` path answers 404.
     pub no_confluence: bool,
+    /// Faults of hostile or broken servers (all off by default).
+    pub faults: Box<Faults>,
 }
 
 impl Default for FakeSiteConfig {
@@ -107,6 +144,7 @@ impl Default for FakeSiteConfig {
             near_limit_below: 0.2,
             no_jira: false,
             no_confluence: false,
+            faults: Box::default(),
         }
     }
 }
@@ -126,6 +164,10 @@ pub struct FakeSiteStats {
     pub unauthorized: u64,
     /// Requests that arrived while an announced `Retry-After` window was open.
     pub retry_after_violations: u64,
+    /// Every request's route, in the order they arrived.
+    pub order: Vec<String>,
+    /// Requests that carried an `Authorization` header.
+    pub authorized_requests: u64,
 }
 
 impl FakeSiteStats {
@@ -143,6 +185,7 @@ pub(crate) struct Shared {
     pub cloud_id: String,
     stats: Mutex<FakeSiteStats>,
     limits: Limits,
+    fault_state: faults::FaultState,
 }
 
 /// A running fake site.
@@ -170,6 +213,7 @@ impl FakeSite {
             base_url: format!("http://{addr}"),
             cloud_id,
             stats: Mutex::new(FakeSiteStats::default()),
+            fault_state: faults::FaultState::default(),
         });
         let (stop, rx) = oneshot::channel::<()>();
         let app = Router::new().fallback(handle).with_state(shared.clone());
@@ -347,7 +391,6 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let arrival = Instant::now();
-    let violation = sh.limits.is_violation(peer, arrival);
     let (product, path, gateway, cloud_ok) = classify(uri.path(), &sh.cloud_id);
     let query: Vec<(String, String)> =
         serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
@@ -383,7 +426,16 @@ async fn handle(
         }
     };
 
-    let mut reply = reply;
+    let violation = sh.limits.is_violation(peer, &route, arrival);
+    let mut reply = faults::replace(
+        &sh.config.faults,
+        &sh.fault_state,
+        product,
+        &route,
+        &req.path,
+        uri.query().unwrap_or(""),
+        reply,
+    );
     let mut counted = (false, false, false);
     if let Some(throttled) = sh.limits.take(product) {
         reply = throttled;
@@ -400,30 +452,53 @@ async fn handle(
     }
     with_stats(&sh, |s| {
         s.total += 1;
-        *s.per_endpoint.entry(route).or_default() += 1;
+        *s.per_endpoint.entry(route.clone()).or_default() += 1;
         s.throttled += u64::from(counted.0);
         s.injected_errors += u64::from(counted.1);
         s.unauthorized += u64::from(counted.2);
         s.retry_after_violations += u64::from(violation);
+        s.authorized_requests += u64::from(headers.contains_key(axum::http::header::AUTHORIZATION));
+        s.order.push(route);
     });
 
     if !sh.config.latency.is_zero() {
         tokio::time::sleep(sh.config.latency).await;
     }
     if let Some(secs) = reply.retry_after {
-        sh.limits
-            .announce(peer, Instant::now(), Duration::from_secs(secs));
+        sh.limits.announce(
+            peer,
+            Instant::now(),
+            Duration::from_secs(secs),
+            reply.retry_scope.as_deref().map(str::to_string),
+        );
     }
     into_response(reply)
 }
 
 fn into_response(r: Reply) -> Response {
-    let mut resp = (r.status, r.body.to_string()).into_response();
+    let (bytes, content_type, gzip) = match r.raw {
+        Some(raw) => {
+            let raw = *raw;
+            (raw.bytes, raw.content_type, raw.gzip)
+        }
+        None => (
+            r.body.to_string().into_bytes(),
+            "application/json;charset=UTF-8",
+            false,
+        ),
+    };
+    let mut resp = (r.status, bytes).into_response();
     let h = resp.headers_mut();
     h.insert(
         axum::http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json;charset=UTF-8"),
+        HeaderValue::from_static(content_type),
     );
+    if gzip {
+        h.insert(
+            axum::http::header::CONTENT_ENCODING,
+            HeaderValue::from_static("gzip"),
+        );
+    }
     if let Some(secs) = r.retry_after {
         h.insert(axum::http::header::RETRY_AFTER, HeaderValue::from(secs));
     }

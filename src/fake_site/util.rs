@@ -13,6 +13,10 @@ pub(crate) struct Reply {
     pub body: Value,
     /// Seconds announced in `Retry-After`, if any.
     pub retry_after: Option<u64>,
+    /// The route a `Retry-After` holds back; `None`: the whole site.
+    pub retry_scope: Option<Box<str>>,
+    /// A body sent as is instead of `body` (a fault's HTML page, gzip bomb...).
+    pub raw: Option<Box<super::faults::RawBody>>,
 }
 
 impl Reply {
@@ -22,6 +26,8 @@ impl Reply {
             headers: Vec::new(),
             body,
             retry_after: None,
+            retry_scope: None,
+            raw: None,
         }
     }
 
@@ -48,6 +54,9 @@ fn lower(name: &'static str) -> &'static str {
         "X-RateLimit-NearLimit" => "x-ratelimit-nearlimit",
         "RateLimit-Reason" => "ratelimit-reason",
         "Beta-Retry-After" => "beta-retry-after",
+        "X-Beta-Ratelimit-Reason" => "x-beta-ratelimit-reason",
+        "Beta-Ratelimit-Policy" => "beta-ratelimit-policy",
+        "Location" => "location",
         other => other,
     }
 }

@@ -1,13 +1,32 @@
 //! The HTTP client of the crawler: authentication, the in-flight budget of a
 //! site, retries that honour `Retry-After`, and request counting.
 //!
-//! One [`Client`] talks to one site. Every GET goes through [`Client::get`]:
+//! One [`Client`] talks to one site. Every GET goes through [`Client::get`]
+//! (or [`Client::get_with`], which decodes the body its own way):
 //! - at most `concurrency` requests are in flight (one semaphore);
-//! - a 429 or 503 sets a shared "not before" instant from `Retry-After`
-//!   (seconds or an HTTP date), else `Beta-Retry-After`, else exponential
-//!   backoff with full jitter; no request to the site is sent before it;
-//! - other 5xx answers and transport errors are retried with backoff, a
-//!   bounded number of times;
+//! - a 429 or 503 sets a "not before" instant from `Retry-After` (seconds or
+//!   an HTTP date), else `Beta-Retry-After`, else exponential backoff with
+//!   full jitter. The wait asked for is honoured as sent, up to
+//!   [`ClientConfig::max_wait`]; a longer one fails the request at once
+//!   ([`RequestError::WaitTooLong`]) instead of stalling the crawl for hours;
+//! - which requests a window holds back: a 429 slows only its own endpoint
+//!   (the label, e.g. `jira.search`), because Atlassian's burst limits for
+//!   API-token traffic are counted per endpoint and the rest of the site is
+//!   still served. The whole site waits only when the server says the whole
+//!   tenant is limited: a 503 (the site itself is unavailable), or a 429
+//!   whose `RateLimit-Reason`, `X-Beta-Ratelimit-Reason` or
+//!   `Beta-Ratelimit-Policy` names a tenant quota (`jira-quota-tenant-based`,
+//!   `"tenant-app-quota"`; headers seen live in 2026, atlassian-api.md §8);
+//! - other 5xx answers, transport errors and 200 answers whose body is not
+//!   the endpoint's JSON (an HTML page from a proxy, a body cut short) are
+//!   retried with backoff, a bounded number of times;
+//! - a body is read as a stream and refused as soon as it passes
+//!   [`ClientConfig::max_response_bytes`], compressed or decompressed
+//!   (`Content-Length` is checked first). Decompression is ours (flate2,
+//!   under the same limit), not reqwest's, so that a gzip bomb is stopped
+//!   after the limit rather than inflated into memory;
+//! - a redirect to another host (or port) is refused: the credential never
+//!   leaves the site it was given for ([`RequestError::RedirectRefused`]);
 //! - `X-RateLimit-NearLimit: true` slows the pace for a while: requests go
 //!   one at a time, each after a short pause;
 //! - 401 is [`RequestError::Unauthorized`] (never retried), 404 is
@@ -16,11 +35,13 @@
 //! The token is kept only inside the prepared `Authorization` header, marked
 //! sensitive, and never appears in errors, logs or `Debug` output.
 
+use crate::text::deep_json;
 use base64::Engine as _;
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING};
 use reqwest::StatusCode;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write as _;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 use tokio::sync::Semaphore;
@@ -94,6 +115,22 @@ pub enum RequestError {
     },
     #[error("{endpoint}: the answer is not the JSON expected: {reason}")]
     Decode { endpoint: String, reason: String },
+    #[error("{endpoint}: response larger than {limit_mib} MiB; raise --max-response-mb")]
+    TooLarge { endpoint: String, limit_mib: u64 },
+    #[error(
+        "{endpoint}: the server asked to wait {asked_secs} s, longer than --max-wait ({max_secs} s); not waiting"
+    )]
+    WaitTooLong {
+        endpoint: String,
+        asked_secs: u64,
+        max_secs: u64,
+    },
+    #[error("{endpoint}: a redirect to another host was refused ({from} to {to})")]
+    RedirectRefused {
+        endpoint: String,
+        from: String,
+        to: String,
+    },
     #[error("{0}")]
     Config(String),
 }
@@ -110,8 +147,14 @@ pub struct ClientConfig {
     pub max_throttled: u32,
     /// First backoff step (doubled per retry, full jitter).
     pub backoff_base: Duration,
-    /// Longest backoff step and longest honoured `Retry-After`.
+    /// Longest backoff step of our own (when the server names no wait).
     pub backoff_cap: Duration,
+    /// Longest `Retry-After` honoured; a server asking for more fails the
+    /// request (`--max-wait`).
+    pub max_wait: Duration,
+    /// Largest response body, compressed and after decompression
+    /// (`--max-response-mb`).
+    pub max_response_bytes: u64,
     /// Pause before each request while the site says it is near its limit
     /// (requests then also go one at a time).
     pub near_limit_pause: Duration,
@@ -131,6 +174,8 @@ impl Default for ClientConfig {
             max_throttled: 30,
             backoff_base: Duration::from_millis(500),
             backoff_cap: Duration::from_secs(30),
+            max_wait: Duration::from_secs(15 * 60),
+            max_response_bytes: 64 * 1024 * 1024,
             near_limit_pause: Duration::from_millis(50),
             near_limit_hold: Duration::from_secs(2),
             request_timeout: Duration::from_secs(60),
@@ -154,12 +199,18 @@ pub struct RequestStats {
     pub server_errors: u64,
     /// Answers that carried `X-RateLimit-NearLimit: true`.
     pub near_limit: u64,
+    /// 200 answers whose body was not the endpoint's JSON (retried).
+    pub bad_bodies: u64,
 }
 
 #[derive(Debug, Default)]
 struct Pace {
-    /// No request may be sent before this instant (a Retry-After window).
-    not_before: Option<Instant>,
+    /// No request to the site may be sent before this instant (a window the
+    /// server set for the whole tenant).
+    site_not_before: Option<Instant>,
+    /// No request to an endpoint may be sent before its instant (a 429 of
+    /// that endpoint).
+    endpoint_not_before: HashMap<String, Instant>,
     /// Requests pause a little until this instant (near the limit).
     slow_until: Option<Instant>,
 }
@@ -227,7 +278,9 @@ impl Client {
                 reqwest::Client::builder()
                     .user_agent(concat!("withhold/", env!("CARGO_PKG_VERSION")))
                     .timeout(config.request_timeout)
-                    .gzip(true)
+                    // We decompress ourselves, under the body limit.
+                    .gzip(false)
+                    .redirect(same_host_redirects())
                     .pool_max_idle_per_host(1)
                     .build()
             })
@@ -283,11 +336,41 @@ impl Client {
         }
     }
 
-    /// How long to wait before sending (a Retry-After window still open), if at all.
-    fn wait_needed(&self) -> Option<Instant> {
+    /// Until when a request to `endpoint` must wait (a Retry-After window of
+    /// the site or of the endpoint still open), if at all.
+    fn wait_needed(&self, endpoint: &str) -> Option<Instant> {
         let now = Instant::now();
         let pace = self.pace.lock().ok()?;
-        pace.not_before.filter(|t| *t > now)
+        let own = pace.endpoint_not_before.get(endpoint).copied();
+        [pace.site_not_before, own]
+            .into_iter()
+            .flatten()
+            .filter(|t| *t > now)
+            .max()
+    }
+
+    /// Wait out the open windows of `endpoint`, showing until when; a window
+    /// longer than `max_wait` fails the request instead.
+    async fn wait_for_window(&self, endpoint: &str) -> Result<(), RequestError> {
+        while let Some(t) = self.wait_needed(endpoint) {
+            let left = t.saturating_duration_since(Instant::now());
+            if left > self.config.max_wait {
+                return Err(self.too_long(endpoint, left));
+            }
+            if let Some(progress) = &self.config.progress {
+                progress.waiting_until(SystemTime::now() + left);
+            }
+            tokio::time::sleep_until(t).await;
+        }
+        Ok(())
+    }
+
+    fn too_long(&self, endpoint: &str, asked: Duration) -> RequestError {
+        RequestError::WaitTooLong {
+            endpoint: endpoint.to_string(),
+            asked_secs: asked.as_secs_f64().ceil() as u64,
+            max_secs: self.config.max_wait.as_secs(),
+        }
     }
 
     fn slow(&self) -> bool {
@@ -299,10 +382,19 @@ impl Client {
             .is_some_and(|t| t > now)
     }
 
-    fn push_not_before(&self, until: Instant) {
+    /// Open a window: for the whole site, or for one endpoint.
+    fn push_not_before(&self, endpoint: Option<&str>, until: Instant) {
         if let Ok(mut p) = self.pace.lock() {
-            if p.not_before.is_none_or(|t| t < until) {
-                p.not_before = Some(until);
+            let slot = match endpoint {
+                None => &mut p.site_not_before,
+                Some(e) => {
+                    let t = p.endpoint_not_before.entry(e.to_string()).or_insert(until);
+                    *t = (*t).max(until);
+                    return;
+                }
+            };
+            if slot.is_none_or(|t| t < until) {
+                *slot = Some(until);
             }
         }
     }
@@ -314,10 +406,24 @@ impl Client {
         }
     }
 
-    /// GET `url` (absolute) and parse its JSON, with retries. `endpoint` labels
-    /// the request in the statistics and in errors (never the full URL: it may
-    /// carry cursors, but never credentials).
+    /// GET `url` (absolute) and parse its JSON (of any depth), with retries.
+    /// `endpoint` labels the request in the statistics, in errors and in the
+    /// rate-limit windows (never the full URL: it may carry cursors, but never
+    /// credentials).
     pub async fn get(&self, url: &str, endpoint: &str) -> Result<Answer, RequestError> {
+        let (json, link_next) = self.get_with(url, endpoint, parse_json).await?;
+        Ok(Answer { json, link_next })
+    }
+
+    /// GET `url` and decode its body with `decode`; a body `decode` refuses
+    /// is retried like a 5xx (a proxy's HTML page, a body cut short). Returns
+    /// the decoded body and the `Link` header's next target.
+    pub async fn get_with<T>(
+        &self,
+        url: &str,
+        endpoint: &str,
+        decode: impl Fn(&[u8]) -> Result<T, String>,
+    ) -> Result<(T, Option<String>), RequestError> {
         // `attempt` counts failures that back off; `throttled` counts 429s.
         let mut attempt: u32 = 0;
         let mut throttled: u32 = 0;
@@ -333,9 +439,7 @@ impl Client {
             }
             // Wait out any open window, then take a slot, then re-check: the
             // window may have opened while we queued for the slot.
-            while let Some(t) = self.wait_needed() {
-                tokio::time::sleep_until(t).await;
-            }
+            self.wait_for_window(endpoint).await?;
             let permit = self
                 .sem
                 .acquire()
@@ -366,7 +470,7 @@ impl Client {
             };
             // The window may have opened while we queued: never send inside it.
             let gate = self.gate.read().await;
-            if self.wait_needed().is_some() {
+            if self.wait_needed(endpoint).is_some() {
                 drop(gate);
                 drop(lane);
                 drop(permit);
@@ -378,6 +482,7 @@ impl Client {
                 .get(url)
                 .header(AUTHORIZATION, self.auth.clone())
                 .header(reqwest::header::ACCEPT, "application/json")
+                .header(ACCEPT_ENCODING, "gzip")
                 .send()
                 .await;
             drop(gate);
@@ -385,8 +490,15 @@ impl Client {
                 Ok(r) => r,
                 Err(e) => {
                     drop(permit);
-                    attempt += 1;
                     self.count(endpoint, retry, |s| s.server_errors += 1);
+                    if let Some(refused) = cross_host(&e) {
+                        return Err(RequestError::RedirectRefused {
+                            endpoint: endpoint.to_string(),
+                            from: refused.from.clone(),
+                            to: refused.to.clone(),
+                        });
+                    }
+                    attempt += 1;
                     last = transport_reason(e);
                     tokio::time::sleep(self.backoff(attempt)).await;
                     continue;
@@ -407,18 +519,6 @@ impl Client {
                 } else {
                     attempt += 1;
                 }
-                // Announce the window before releasing the slot, so that no
-                // queued request slips in.
-                let wait = retry_after(&headers, SystemTime::now())
-                    .map(|d| d.min(self.config.backoff_cap))
-                    .unwrap_or_else(|| self.backoff(attempt.max(throttled)));
-                {
-                    // Waits for the requests already past their check; new
-                    // ones wait for this, then see the window.
-                    let _announcing = self.gate.write().await;
-                    self.push_not_before(Instant::now() + wait);
-                }
-                drop(permit);
                 self.count(endpoint, retry, |s| {
                     if status == StatusCode::TOO_MANY_REQUESTS {
                         s.rate_limited += 1
@@ -426,6 +526,23 @@ impl Client {
                         s.server_errors += 1
                     }
                 });
+                // The server's own wait is honoured as sent; our backoff
+                // only when it names none.
+                let asked = retry_after(&headers, SystemTime::now());
+                let wait = asked.unwrap_or_else(|| self.backoff(attempt.max(throttled)));
+                let scope = (!limits_whole_site(status, &headers)).then_some(endpoint);
+                {
+                    // Announce the window before releasing the slot, so that
+                    // no queued request slips in. Waits for the requests
+                    // already past their check; new ones wait for this, then
+                    // see the window.
+                    let _announcing = self.gate.write().await;
+                    self.push_not_before(scope, Instant::now() + wait);
+                }
+                drop(permit);
+                if wait > self.config.max_wait {
+                    return Err(self.too_long(endpoint, wait));
+                }
                 last = format!("HTTP {}", status.as_u16());
                 continue;
             }
@@ -458,22 +575,27 @@ impl Client {
                 .iter()
                 .filter_map(|v| v.to_str().ok())
                 .find_map(link_next);
-            let body = match resp.bytes().await {
-                Ok(b) => b,
-                Err(e) => {
-                    drop(permit);
-                    attempt += 1;
-                    last = transport_reason(e);
-                    tokio::time::sleep(self.backoff(attempt)).await;
-                    continue;
-                }
-            };
+            let body = read_body(resp, self.config.max_response_bytes).await;
             drop(permit);
-            let json = serde_json::from_slice(&body).map_err(|e| RequestError::Decode {
-                endpoint: ep,
-                reason: e.to_string(),
-            })?;
-            return Ok(Answer { json, link_next });
+            let reason = match body {
+                Ok(b) => match decode(&b) {
+                    Ok(v) => return Ok((v, link_next)),
+                    Err(reason) => format!("the answer is not the JSON expected: {reason}"),
+                },
+                Err(BodyError::TooLarge) => {
+                    return Err(RequestError::TooLarge {
+                        endpoint: ep,
+                        limit_mib: self.config.max_response_bytes.div_ceil(1024 * 1024),
+                    })
+                }
+                Err(BodyError::Broken(reason)) => reason,
+            };
+            // A 200 whose body is not the endpoint's JSON is a proxy or a
+            // connection at fault, not the data: retried like a 5xx.
+            attempt += 1;
+            self.bump(|s| s.bad_bodies += 1);
+            last = reason;
+            tokio::time::sleep(self.backoff(attempt)).await;
         }
     }
 
@@ -496,6 +618,167 @@ fn transport_reason(e: reqwest::Error) -> String {
         "could not connect".to_string()
     } else {
         format!("transport error: {e}")
+    }
+}
+
+/// JSON of any depth (the editor nests deeper than serde_json's default 128).
+fn parse_json(body: &[u8]) -> Result<Value, String> {
+    deep_json::parse_slice(body).map_err(|e| e.to_string())
+}
+
+/// Whether a 429/503 limits the whole site rather than the endpoint that got
+/// it (see the module docs for the signals and why).
+pub fn limits_whole_site(status: StatusCode, h: &HeaderMap) -> bool {
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        return true;
+    }
+    [
+        "ratelimit-reason",
+        "x-beta-ratelimit-reason",
+        "beta-ratelimit-policy",
+    ]
+    .iter()
+    .filter_map(|n| header_str(h, n))
+    .any(|v| v.to_ascii_lowercase().contains("tenant"))
+}
+
+/// A redirect our policy refused: the hosts only, never a path or a query.
+#[derive(Debug, thiserror::Error)]
+#[error("a redirect to another host was refused ({from} to {to})")]
+struct CrossHostRedirect {
+    from: String,
+    to: String,
+}
+
+/// `scheme://host[:port]` of a URL: enough to name it, nothing it carries.
+fn origin(u: &Url) -> String {
+    let host = u.host_str().unwrap_or("");
+    match u.port() {
+        Some(p) => format!("{}://{host}:{p}", u.scheme()),
+        None => format!("{}://{host}", u.scheme()),
+    }
+}
+
+/// Follow redirects on the same scheme, host and port only (at most 10). A
+/// redirect elsewhere is refused outright: reqwest would strip the
+/// `Authorization` header, but the crawl would then read another host's
+/// answers as the site's.
+fn same_host_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let Some(prev) = attempt.previous().last() else {
+            return attempt.follow();
+        };
+        let (from, to) = (origin(prev), origin(attempt.url()));
+        if from != to {
+            attempt.error(CrossHostRedirect { from, to })
+        } else if attempt.previous().len() > 10 {
+            attempt.error("too many redirects")
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// The refused cross-host redirect behind a transport error, if that is what it was.
+fn cross_host(e: &reqwest::Error) -> Option<&CrossHostRedirect> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(r) = s.downcast_ref::<CrossHostRedirect>() {
+            return Some(r);
+        }
+        source = s.source();
+    }
+    None
+}
+
+/// Why a body could not be read.
+enum BodyError {
+    /// Past the limit, compressed or decompressed: not retried (it would be again).
+    TooLarge,
+    /// Cut short or corrupt: retried.
+    Broken(String),
+}
+
+/// A buffer that refuses to grow past its limit (the decompressor's sink).
+struct Capped {
+    buf: Vec<u8>,
+    limit: u64,
+    over: bool,
+}
+
+impl Capped {
+    fn new(limit: u64) -> Capped {
+        Capped {
+            buf: Vec::new(),
+            limit,
+            over: false,
+        }
+    }
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len() as u64 + data.len() as u64 > self.limit {
+            self.over = true;
+            return Err(std::io::Error::other("response over the size limit"));
+        }
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Read a body as a stream under `limit` bytes, both as sent and (gzip)
+/// after decompression; stops at the first chunk past the limit.
+async fn read_body(mut resp: reqwest::Response, limit: u64) -> Result<Vec<u8>, BodyError> {
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Err(BodyError::TooLarge);
+    }
+    let gzip = header_str(resp.headers(), CONTENT_ENCODING.as_str())
+        .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
+    let mut plain = (!gzip).then(|| Capped::new(limit));
+    let mut inflating = gzip.then(|| flate2::write::MultiGzDecoder::new(Capped::new(limit)));
+    let mut received: u64 = 0;
+    let inflate_error = |d: &flate2::write::MultiGzDecoder<Capped>, e: std::io::Error| {
+        if d.get_ref().over {
+            BodyError::TooLarge
+        } else {
+            BodyError::Broken(format!("the gzip body is corrupt: {e}"))
+        }
+    };
+    loop {
+        let chunk = match resp.chunk().await {
+            Ok(Some(c)) => c,
+            Ok(None) => break,
+            Err(e) => return Err(BodyError::Broken(transport_reason(e))),
+        };
+        received += chunk.len() as u64;
+        if received > limit {
+            return Err(BodyError::TooLarge);
+        }
+        if let Some(d) = inflating.as_mut() {
+            if let Err(e) = d.write_all(&chunk) {
+                return Err(inflate_error(d, e));
+            }
+        } else if let Some(p) = plain.as_mut() {
+            if p.write_all(&chunk).is_err() {
+                return Err(BodyError::TooLarge);
+            }
+        }
+    }
+    match (inflating, plain) {
+        (Some(mut d), _) => match d.try_finish() {
+            Ok(()) => d
+                .finish()
+                .map(|c| c.buf)
+                .map_err(|e| BodyError::Broken(format!("the gzip body is corrupt: {e}"))),
+            Err(e) => Err(inflate_error(&d, e)),
+        },
+        (None, Some(p)) => Ok(p.buf),
+        (None, None) => Ok(Vec::new()),
     }
 }
 

@@ -9,10 +9,15 @@
 //! Nothing waits for anything else, so memory does not grow with the site
 //! beyond a small record per item. Comments on items the account never saw
 //! are dropped.
+//!
+//! Every listing goes through one [`CursorPager`], which ends it on a
+//! repeated cursor or page and hands each result id on once (see `paging`).
 
-use super::client::{join_next, RequestError};
+use super::client::join_next;
 use super::convert;
-use super::{query, triage, Ctx, Fatal};
+use super::paging::{Interrupted, Listing, ListingError};
+use super::ProductPresence;
+use super::{query, Ctx, Fatal};
 use crate::model::{Container, CoverageStatus, ItemKind, Product};
 use crate::sources::ItemUnit;
 use serde_json::Value;
@@ -21,30 +26,34 @@ use std::sync::{Arc, Mutex};
 use tokio::task::JoinSet;
 
 /// Cursor pagination: `Link: <…>; rel="next"` or `_links.next`, whose query
-/// is joined onto our own base and path.
+/// is joined onto our own base and path. Results come out once each, and a
+/// cursor or page seen before ends the listing as interrupted.
 pub(crate) struct CursorPager {
     base: String,
     path: String,
     next: Option<String>,
     endpoint: &'static str,
+    listing: Listing,
 }
 
 impl CursorPager {
-    pub fn new(base: &str, path: &str, query: &str, endpoint: &'static str) -> Self {
+    pub fn new(ctx: &Ctx, base: &str, path: &str, query: &str, endpoint: &'static str) -> Self {
         CursorPager {
             base: base.to_string(),
             path: path.to_string(),
             next: Some(format!("{base}{path}?{query}")),
             endpoint,
+            listing: Listing::new(ctx.config.max_pages),
         }
     }
 
-    /// The next page's `results`, or `None` after the last page.
-    pub async fn next_page(&mut self, ctx: &Ctx) -> Result<Option<Vec<Value>>, RequestError> {
+    /// The next page's new `results`, or `None` after the last page.
+    pub async fn next_page(&mut self, ctx: &Ctx) -> Result<Option<Vec<Value>>, ListingError> {
         let Some(url) = self.next.take() else {
             return Ok(None);
         };
         ctx.not_interrupted()?;
+        self.listing.follow(&url)?;
         let mut a = ctx.client.get(&url, self.endpoint).await?;
         let next = a.link_next.take().or_else(|| {
             a.json
@@ -52,14 +61,24 @@ impl CursorPager {
                 .and_then(Value::as_str)
                 .map(str::to_string)
         });
-        self.next = next
-            .and_then(|n| join_next(&self.base, &self.path, &n))
-            .filter(|n| *n != url);
+        self.next = match next {
+            None => None,
+            // A next link we cannot follow must not pass for the last page.
+            Some(n) => {
+                Some(join_next(&self.base, &self.path, &n).ok_or(Interrupted::Unfollowable)?)
+            }
+        };
         let results = match a.json.get_mut("results").map(Value::take) {
             Some(Value::Array(v)) => v,
             _ => Vec::new(),
         };
-        Ok(Some(results))
+        let len = results.len();
+        let fresh: Vec<Value> = results
+            .into_iter()
+            .filter(|r| self.listing.fresh(&convert::s(r, "id")))
+            .collect();
+        self.listing.page_done(len, fresh.len())?;
+        Ok(Some(fresh))
     }
 }
 
@@ -79,7 +98,7 @@ impl CommentKind {
 }
 
 /// One finished children fetch: (owner page id, parent comment id, its replies).
-type ChildDone = (String, String, Result<Vec<Value>, RequestError>);
+type ChildDone = (String, String, Result<Vec<Value>, ListingError>);
 type ChildSet = JoinSet<ChildDone>;
 
 /// A page or blog post the account can see: what its comments' documents need.
@@ -140,6 +159,7 @@ async fn spaces(ctx: Arc<Ctx>, owners: Owners) -> Result<Vec<String>, Fatal> {
     }
     let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut pager = CursorPager::new(
+        &ctx,
         &ctx.conf_base,
         "/wiki/api/v2/spaces",
         &query(&q),
@@ -161,24 +181,35 @@ async fn spaces(ctx: Arc<Ctx>, owners: Owners) -> Result<Vec<String>, Fatal> {
                     set.spawn(space(ctx.clone(), c, owners.clone()));
                 }
             }
-            Ok(None) => break,
-            Err(RequestError::NotFound { .. }) if first => {
+            Ok(None) => {
+                ctx.product_presence(Product::Confluence, ProductPresence::Present, None);
+                break;
+            }
+            Err(e) if first && e.is_not_found() => {
+                // The site says it has no Confluence: the one reason to skip it.
                 ctx.product_absent(
                     Product::Confluence,
                     "Confluence did not answer (404): skipped".into(),
                 );
+                ctx.product_presence(
+                    Product::Confluence,
+                    ProductPresence::Absent,
+                    Some("the space listing answered 404".into()),
+                );
                 break;
             }
             Err(e) => {
-                let reason = triage(e)?;
+                let reason = e.reason("the space listing")?;
+                let (status, presence) = if first {
+                    (CoverageStatus::Failed, ProductPresence::Failed)
+                } else {
+                    (CoverageStatus::Partial, ProductPresence::Present)
+                };
+                ctx.product_presence(Product::Confluence, presence, Some(reason.clone()));
                 ctx.emit(super::CrawlEvent::ProductStatus {
                     product: Product::Confluence,
-                    status: if first {
-                        CoverageStatus::Failed
-                    } else {
-                        CoverageStatus::Partial
-                    },
-                    reason: format!("the space listing failed: {reason}"),
+                    status,
+                    reason,
                 })
                 .await?;
                 break;
@@ -259,6 +290,7 @@ async fn items(
         ),
     };
     let mut pager = CursorPager::new(
+        ctx,
         &ctx.conf_base,
         &path,
         &query(&[("body-format", "storage"), ("limit", "250")]),
@@ -286,8 +318,7 @@ async fn items(
             }
             Ok(None) => break,
             Err(e) => {
-                let reason = triage(e)?;
-                out.listing_error = Some(format!("the {what} listing failed: {reason}"));
+                out.listing_error = Some(e.reason(&format!("the {what} listing"))?);
                 break;
             }
         }
@@ -335,6 +366,7 @@ async fn comments(ctx: Arc<Ctx>, kind: CommentKind, owners: Owners) -> Result<Pr
         CommentKind::Inline => "confluence.inline-comments",
     };
     let mut pager = CursorPager::new(
+        &ctx,
         &ctx.conf_base,
         &path,
         &query(&[("body-format", "storage"), ("limit", "250")]),
@@ -356,16 +388,11 @@ async fn comments(ctx: Arc<Ctx>, kind: CommentKind, owners: Owners) -> Result<Pr
                 }
             }
             Ok(None) => break,
-            Err(RequestError::NotFound { .. }) => break,
+            Err(e) if e.is_not_found() => break,
             Err(e) => {
-                let reason = triage(e)?;
-                walk.problem(
-                    String::new(),
-                    format!(
-                        "the site-wide {} comment listing failed: {reason}",
-                        kind.name()
-                    ),
-                );
+                // Every space's comments came from this listing: all are partial.
+                let reason = e.reason(&format!("the site-wide {} comment listing", kind.name()))?;
+                walk.problem(String::new(), reason);
                 break;
             }
         }
@@ -433,9 +460,9 @@ impl CommentWalk {
                     self.accept(k, &owner_id).await?;
                 }
             }
-            Ok((_, _, Err(RequestError::NotFound { .. }))) => {}
+            Ok((_, _, Err(e))) if e.is_not_found() => {}
             Ok((owner_id, parent, Err(e))) => {
-                let reason = triage(e)?;
+                let reason = e.reason("the listing")?;
                 let owner = self
                     .owners
                     .lock()
@@ -457,12 +484,13 @@ impl CommentWalk {
 }
 
 /// All direct replies of one comment.
-async fn children(ctx: &Ctx, kind: CommentKind, id: &str) -> Result<Vec<Value>, RequestError> {
+async fn children(ctx: &Ctx, kind: CommentKind, id: &str) -> Result<Vec<Value>, ListingError> {
     let endpoint = match kind {
         CommentKind::Footer => "confluence.footer-comments.children",
         CommentKind::Inline => "confluence.inline-comments.children",
     };
     let mut pager = CursorPager::new(
+        ctx,
         &ctx.conf_base,
         &format!("/wiki/api/v2/{}-comments/{id}/children", kind.name()),
         &query(&[("body-format", "storage"), ("limit", "250")]),

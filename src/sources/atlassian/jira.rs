@@ -2,12 +2,23 @@
 //! projects): projects (50 a page, `startAt` until `isLast`) → issues by
 //! enhanced JQL search (100 a page, `nextPageToken` until absent) → the
 //! comments the search did not embed (`/issue/{key}/comment`, 100 a page).
+//!
+//! Each listing has its own [`Listing`] guard: a repeated offset, page or
+//! token, an `isLast: false` with nothing more, or pages past the reported
+//! `total` end it as partial, and an item listed twice is sent once.
+//!
+//! A search page is read as raw issues, each parsed (at any depth) and
+//! converted on its own: one issue that cannot be read is an
+//! [`ItemFailure`] of that issue, not the loss of its page or project.
 
-use super::client::RequestError;
 use super::convert;
-use super::{list, query, triage, CrawlEvent, Ctx, Fatal};
+use super::paging::{Interrupted, Listing, ListingError};
+use super::{list, query, CrawlEvent, Ctx, Fatal, ProductPresence};
 use crate::model::{Container, CoverageStatus, Product};
-use crate::sources::ItemUnit;
+use crate::sources::{ItemFailure, ItemUnit};
+use crate::text::deep_json;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 use std::sync::Arc;
 use tokio::task::JoinSet;
@@ -38,8 +49,13 @@ pub(crate) fn search_fields(text_fields: &[String]) -> String {
         .join(",")
 }
 
+/// Projects asked for per page (the API's cap).
+const PROJECT_PAGE: u64 = 50;
+
 pub(crate) async fn crawl(ctx: Arc<Ctx>) -> Result<(), Fatal> {
-    // Custom text fields first: every search names them.
+    // Custom text fields first: every search names them. A failure here
+    // (a 404 included: the field list is one call, not the product) leaves
+    // the custom fields unscanned, and every project says so.
     let (text_fields, fields_problem) = match ctx
         .get(&ctx.jira_base, "/rest/api/3/field", "", "jira.field")
         .await
@@ -48,61 +64,55 @@ pub(crate) async fn crawl(ctx: Arc<Ctx>) -> Result<(), Fatal> {
             convert::jira_text_fields(a.json.as_array().map(Vec::as_slice).unwrap_or(&[])),
             None,
         ),
-        Err(RequestError::NotFound { .. }) => {
-            ctx.product_absent(Product::Jira, "Jira did not answer (404): skipped".into());
-            return Ok(());
-        }
         Err(e) => {
-            let reason = triage(e)?;
-            (
-                Vec::new(),
-                Some(format!(
-                    "the custom field list could not be read, custom text fields were not scanned: {reason}"
-                )),
-            )
+            let reason = super::triage(e)?;
+            let p = format!(
+                "the custom field list could not be read, custom text fields were not scanned: {reason}"
+            );
+            ctx.warn(format!("Jira: {p}"));
+            (Vec::new(), Some(p))
         }
     };
     let text_fields = Arc::new(text_fields);
     let mut set = JoinSet::new();
+    let mut listing = Listing::new(ctx.config.max_pages);
     let mut start: u64 = 0;
+    let mut first = true;
     loop {
-        let start_s = start.to_string();
-        let mut q: Vec<(&str, &str)> = vec![("startAt", &start_s), ("maxResults", "50")];
-        for k in &ctx.config.projects {
-            q.push(("keys", k));
-        }
-        let a = match ctx
-            .get(
-                &ctx.jira_base,
-                "/rest/api/3/project/search",
-                &query(&q),
-                "jira.project.search",
-            )
-            .await
-        {
-            Ok(a) => a,
-            Err(RequestError::NotFound { .. }) if start == 0 => {
+        let page = project_page(&ctx, &mut listing, start).await;
+        let (values, more) = match page {
+            Ok(p) => p,
+            Err(e) if first && e.is_not_found() => {
+                // The site says it has no Jira: the one reason to skip it.
                 ctx.product_absent(Product::Jira, "Jira did not answer (404): skipped".into());
+                ctx.product_presence(
+                    Product::Jira,
+                    ProductPresence::Absent,
+                    Some("the project listing answered 404".into()),
+                );
                 break;
             }
             Err(e) => {
-                let reason = triage(e)?;
+                let reason = e.reason("the project listing")?;
+                let (status, presence) = if first {
+                    (CoverageStatus::Failed, ProductPresence::Failed)
+                } else {
+                    (CoverageStatus::Partial, ProductPresence::Present)
+                };
+                ctx.product_presence(Product::Jira, presence, Some(reason.clone()));
                 ctx.emit(CrawlEvent::ProductStatus {
                     product: Product::Jira,
-                    status: if start == 0 {
-                        CoverageStatus::Failed
-                    } else {
-                        CoverageStatus::Partial
-                    },
-                    reason: format!("the project listing failed: {reason}"),
+                    status,
+                    reason,
                 })
                 .await?;
                 break;
             }
         };
-        let values = list(&a.json, "values");
+        first = false;
+        start += values.len() as u64;
         for pr in values {
-            let key = convert::s(pr, "key");
+            let key = convert::s(&pr, "key");
             if !ctx.config.projects.is_empty()
                 && !ctx
                     .config
@@ -112,7 +122,7 @@ pub(crate) async fn crawl(ctx: Arc<Ctx>) -> Result<(), Fatal> {
             {
                 continue;
             }
-            let c = convert::project_container(&ctx.web_base, pr);
+            let c = convert::project_container(&ctx.web_base, &pr);
             ctx.container(c.clone()).await?;
             set.spawn(project(
                 ctx.clone(),
@@ -121,14 +131,8 @@ pub(crate) async fn crawl(ctx: Arc<Ctx>) -> Result<(), Fatal> {
                 fields_problem.clone(),
             ));
         }
-        start += values.len() as u64;
-        let total = a.json.get("total").and_then(Value::as_u64);
-        let last = a
-            .json
-            .get("isLast")
-            .and_then(Value::as_bool)
-            .unwrap_or_else(|| values.is_empty() || total.is_some_and(|t| start >= t));
-        if last || values.is_empty() {
+        if !more {
+            ctx.product_presence(Product::Jira, ProductPresence::Present, None);
             break;
         }
     }
@@ -141,7 +145,115 @@ pub(crate) async fn crawl(ctx: Arc<Ctx>) -> Result<(), Fatal> {
     Ok(())
 }
 
+/// One page of `project/search` from `start`: its new projects, and whether
+/// more follow.
+async fn project_page(
+    ctx: &Ctx,
+    listing: &mut Listing,
+    start: u64,
+) -> Result<(Vec<Value>, bool), ListingError> {
+    let start_s = start.to_string();
+    let max_s = PROJECT_PAGE.to_string();
+    let mut q: Vec<(&str, &str)> = vec![("startAt", &start_s), ("maxResults", &max_s)];
+    for k in &ctx.config.projects {
+        q.push(("keys", k));
+    }
+    listing.follow(&start_s)?;
+    let mut a = ctx
+        .get(
+            &ctx.jira_base,
+            "/rest/api/3/project/search",
+            &query(&q),
+            "jira.project.search",
+        )
+        .await?;
+    let values = match a.json.get_mut("values").map(Value::take) {
+        Some(Value::Array(v)) => v,
+        _ => Vec::new(),
+    };
+    let total = a.json.get("total").and_then(Value::as_u64);
+    if let Some(t) = total {
+        listing.expect_total(t, PROJECT_PAGE);
+    }
+    let is_last = a.json.get("isLast").and_then(Value::as_bool);
+    let len = values.len();
+    let fresh: Vec<Value> = values
+        .into_iter()
+        .filter(|p| listing.fresh(&convert::s(p, "id")))
+        .collect();
+    listing.page_done(len, fresh.len())?;
+    let seen = start + len as u64;
+    let more = match is_last {
+        Some(true) => false,
+        // It says more follow: an empty page then is a broken promise.
+        Some(false) if len == 0 => return Err(Interrupted::EmptyNotLast.into()),
+        Some(false) => true,
+        None => len > 0 && total.is_some_and(|t| seen < t),
+    };
+    Ok((fresh, more))
+}
+
 type CommentTask = Result<(ItemUnit, Option<String>), Fatal>;
+
+/// One page of the enhanced search: the raw issues (each parsed on its own)
+/// and the paging fields.
+#[derive(Deserialize)]
+struct SearchPage {
+    #[serde(default)]
+    issues: Vec<Box<RawValue>>,
+    #[serde(rename = "nextPageToken", default)]
+    next_page_token: Option<String>,
+    #[serde(rename = "isLast", default)]
+    is_last: Option<bool>,
+}
+
+fn decode_search_page(body: &[u8]) -> Result<SearchPage, String> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    // Raw issues are skipped over without recursion: any depth is fine.
+    de.disable_recursion_limit();
+    let page = SearchPage::deserialize(&mut de).map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(page)
+}
+
+/// One raw issue of a search page, parsed and checked for the shape the
+/// converter needs.
+fn parse_issue(raw: &RawValue) -> Result<Value, String> {
+    let v = deep_json::parse_str(raw.get()).map_err(|e| format!("not JSON: {e}"))?;
+    let problem = if convert::s(&v, "key").is_empty() {
+        Some("it has no key")
+    } else if !v.get("fields").is_some_and(Value::is_object) {
+        Some("its fields are not an object")
+    } else {
+        None
+    };
+    match problem {
+        None => Ok(v),
+        Some(p) => {
+            deep_json::dismantle(v);
+            Err(format!("the issue is not the shape a search returns: {p}"))
+        }
+    }
+}
+
+/// What to call an issue that could not be read: its key, else its id.
+fn raw_issue_name(raw: &RawValue, index: usize) -> String {
+    #[derive(Deserialize)]
+    struct Names {
+        #[serde(default)]
+        key: Option<Value>,
+        #[serde(default)]
+        id: Option<Value>,
+    }
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    de.disable_recursion_limit();
+    let names = Names::deserialize(&mut de).ok();
+    let pick = |v: Option<Value>| v.and_then(|v| v.as_str().map(str::to_string));
+    names
+        .and_then(|n| pick(n.key).or_else(|| pick(n.id)))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| format!("(issue #{index} of a search page)"))
+}
 
 async fn project(
     ctx: Arc<Ctx>,
@@ -157,43 +269,52 @@ async fn project(
     if let Some(p) = fields_problem {
         problems.push((CoverageStatus::Partial, p));
     }
+    let mut listing = Listing::new(ctx.config.max_pages);
     let mut set: JoinSet<CommentTask> = JoinSet::new();
     loop {
-        let mut q: Vec<(&str, &str)> =
-            vec![("jql", &jql), ("fields", &fields), ("maxResults", "100")];
-        if let Some(t) = &token {
-            q.push(("nextPageToken", t));
-        }
-        let mut a = match ctx
-            .get(
-                &ctx.jira_base,
-                "/rest/api/3/search/jql",
-                &query(&q),
-                "jira.search",
-            )
-            .await
-        {
-            Ok(a) => a,
+        let page = search_page(&ctx, &mut listing, &jql, &fields, token.as_deref()).await;
+        let page = match page {
+            Ok(p) => p,
             Err(e) => {
-                let reason = triage(e)?;
                 let status = if seen == 0 {
                     CoverageStatus::Failed
                 } else {
                     CoverageStatus::Partial
                 };
-                problems.push((status, format!("the issue search failed: {reason}")));
+                problems.push((status, e.reason("the issue search")?));
                 break;
             }
         };
-        let issues = match a.json.get_mut("issues").map(Value::take) {
-            Some(Value::Array(v)) => v,
-            _ => Vec::new(),
-        };
-        for is in &issues {
+        let len = page.issues.len();
+        let mut new = 0;
+        for (i, raw) in page.issues.iter().enumerate() {
             seen += 1;
-            let unit = convert::jira_unit(&ctx.web_base, c.product, is, &text_fields);
-            let embedded = convert::jira_embedded_comments(is).len() as u64;
-            match convert::jira_comment_total(is) {
+            let is = match parse_issue(raw) {
+                Ok(v) => v,
+                Err(reason) => {
+                    let item_id = raw_issue_name(raw, i);
+                    if listing.fresh(&item_id) {
+                        new += 1;
+                        ctx.emit(CrawlEvent::Failure(ItemFailure {
+                            container: c.identity(),
+                            item_id,
+                            reason,
+                        }))
+                        .await?;
+                    }
+                    continue;
+                }
+            };
+            if !listing.fresh(&convert::s(&is, "key")) {
+                deep_json::dismantle(is);
+                continue;
+            }
+            new += 1;
+            let unit = convert::jira_unit(&ctx.web_base, c.product, &is, &text_fields);
+            let embedded = convert::jira_embedded_comments(&is).len() as u64;
+            let total = convert::jira_comment_total(&is);
+            deep_json::dismantle(is);
+            match total {
                 Some(total) if total > embedded => {
                     let ctx = ctx.clone();
                     set.spawn(async move { more_comments(&ctx, unit, embedded).await });
@@ -204,16 +325,30 @@ async fn project(
         while let Some(done) = set.try_join_next() {
             finish(&ctx, done, &mut problems).await?;
         }
-        let next = a
-            .json
-            .get("nextPageToken")
-            .and_then(Value::as_str)
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
-        if next.is_none() || next == token || issues.is_empty() {
+        if let Err(e) = listing.page_done(len, new) {
+            problems.push((
+                CoverageStatus::Partial,
+                format!("the issue search stopped early: {e}"),
+            ));
             break;
         }
-        token = next;
+        let next = page.next_page_token.filter(|t| !t.is_empty());
+        match next {
+            Some(t) if page.is_last != Some(true) => token = Some(t),
+            // No token and not said to be the last page: it cannot go on,
+            // and must not pass for complete.
+            None if page.is_last == Some(false) => {
+                problems.push((
+                    CoverageStatus::Partial,
+                    format!(
+                        "the issue search stopped early: {}",
+                        Interrupted::Unfollowable
+                    ),
+                ));
+                break;
+            }
+            _ => break,
+        }
     }
     while let Some(done) = set.join_next().await {
         finish(&ctx, done, &mut problems).await?;
@@ -224,6 +359,28 @@ async fn project(
             .await?;
     }
     Ok(())
+}
+
+/// One page of the enhanced JQL search (`token`: the page after the first).
+async fn search_page(
+    ctx: &Ctx,
+    listing: &mut Listing,
+    jql: &str,
+    fields: &str,
+    token: Option<&str>,
+) -> Result<SearchPage, ListingError> {
+    let mut q: Vec<(&str, &str)> = vec![("jql", jql), ("fields", fields), ("maxResults", "100")];
+    if let Some(t) = token {
+        q.push(("nextPageToken", t));
+    }
+    // The first page has no token; a token seen before is a repeated page.
+    listing.follow(token.unwrap_or(""))?;
+    let url = format!("{}/rest/api/3/search/jql?{}", ctx.jira_base, query(&q));
+    let (page, _) = ctx
+        .client
+        .get_with(&url, "jira.search", decode_search_page)
+        .await?;
+    Ok(page)
 }
 
 async fn finish(
@@ -251,21 +408,25 @@ async fn finish(
 async fn more_comments(ctx: &Ctx, mut unit: ItemUnit, from: u64) -> CommentTask {
     let key = unit.item.id.clone();
     let path = format!("/rest/api/3/issue/{key}/comment");
+    let mut listing = Listing::new(ctx.config.max_pages);
+    // The embedded ones are in already: a page that repeats them is no news.
+    for d in &unit.documents {
+        if let Some(id) = &d.origin.comment_id {
+            listing.fresh(id);
+        }
+    }
     let mut start = from;
     loop {
-        let start_s = start.to_string();
-        let a = match ctx
-            .get(
-                &ctx.jira_base,
-                &path,
-                &query(&[("startAt", &start_s), ("maxResults", "100")]),
-                "jira.issue.comment",
-            )
-            .await
-        {
-            Ok(a) => a,
+        let page = comment_page(ctx, &mut listing, &path, start, &mut unit).await;
+        match page {
+            Ok((read, more)) => {
+                start += read;
+                if !more {
+                    return Ok((unit, None));
+                }
+            }
             Err(e) => {
-                let reason = triage(e)?;
+                let reason = e.reason("the listing")?;
                 return Ok((
                     unit,
                     Some(format!(
@@ -273,17 +434,42 @@ async fn more_comments(ctx: &Ctx, mut unit: ItemUnit, from: u64) -> CommentTask 
                     )),
                 ));
             }
-        };
-        let comments = list(&a.json, "comments");
-        for c in comments {
-            convert::add_jira_comment(&mut unit, c);
-        }
-        start += comments.len() as u64;
-        let total = a.json.get("total").and_then(Value::as_u64).unwrap_or(0);
-        if comments.is_empty() || start >= total {
-            return Ok((unit, None));
         }
     }
+}
+
+/// One page of an issue's comments from `start`, added to `unit`: how many
+/// the page held, and whether more follow.
+async fn comment_page(
+    ctx: &Ctx,
+    listing: &mut Listing,
+    path: &str,
+    start: u64,
+    unit: &mut ItemUnit,
+) -> Result<(u64, bool), ListingError> {
+    let start_s = start.to_string();
+    listing.follow(&start_s)?;
+    let a = ctx
+        .get(
+            &ctx.jira_base,
+            path,
+            &query(&[("startAt", &start_s), ("maxResults", "100")]),
+            "jira.issue.comment",
+        )
+        .await?;
+    let comments = list(&a.json, "comments");
+    let total = a.json.get("total").and_then(Value::as_u64).unwrap_or(0);
+    listing.expect_total(total, 100);
+    let mut new = 0;
+    for c in comments {
+        if listing.fresh(&convert::s(c, "id")) {
+            new += 1;
+            convert::add_jira_comment(unit, c);
+        }
+    }
+    listing.page_done(comments.len(), new)?;
+    let read = comments.len() as u64;
+    Ok((read, read > 0 && start + read < total))
 }
 
 #[cfg(test)]

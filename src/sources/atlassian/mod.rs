@@ -25,11 +25,26 @@
 //! [`CrawlEvent::ContainerStatus`] saying `partial` or `failed` with the
 //! reason; a container without one was read completely. A product whose
 //! container listing failed gets a [`CrawlEvent::ProductStatus`].
+//!
+//! Products: [`CrawlReport::products`] says for Confluence and Jira whether
+//! the product is `present`, `absent` (its first container listing answered
+//! 404: the site says it does not have it, the only reason to skip it),
+//! `skipped` (by the user) or `failed` (its listing could not be read), with
+//! the reason. A 404 on any other call (the Jira custom field list, say) is a
+//! failure of that call, never "product absent".
+//!
+//! Hostile or broken servers (issue 8): listings end on a repeated page and
+//! are bounded (`paging`, `--max-pages`); bodies are bounded before and after
+//! decompression (`--max-response-mb`); a 200 that is not the endpoint's JSON
+//! is retried; `Retry-After` is honoured up to `--max-wait`, per endpoint;
+//! redirects to another host are refused; JSON of any depth is read, and one
+//! issue of a search page that cannot be read fails alone.
 
 pub mod client;
 mod confluence;
 pub mod convert;
 mod jira;
+pub mod paging;
 pub mod preflight;
 
 pub use client::{Auth, ClientConfig, RequestError, RequestStats, TOKEN_HELP_URL};
@@ -40,6 +55,7 @@ use crate::model::{Container, CoverageStatus, Document, Product};
 use crate::sources::{ItemFailure, ItemUnit};
 use client::{check_scheme, Client};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
@@ -66,6 +82,9 @@ pub struct CrawlConfig {
     pub space_types: Vec<String>,
     /// Only these project keys (empty = all).
     pub projects: Vec<String>,
+    /// Most pages one listing may take (`--max-pages`); reaching it leaves
+    /// the container partial.
+    pub max_pages: u64,
     pub client: ClientConfig,
     /// Once set, no further request is sent and no further event emitted:
     /// the crawl ends with [`CrawlError::Cancelled`].
@@ -87,6 +106,7 @@ impl CrawlConfig {
                 .map(String::from)
                 .to_vec(),
             projects: Vec::new(),
+            max_pages: paging::DEFAULT_MAX_PAGES,
             client: ClientConfig::default(),
             interrupt: Interrupt::default(),
         }
@@ -123,10 +143,35 @@ pub enum CrawlEvent {
     },
 }
 
+/// Whether the site has a product, as far as the crawl could tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductPresence {
+    /// Listed (its containers may still be partial).
+    Present,
+    /// The site says it does not have it (404 on its first container listing).
+    Absent,
+    /// The user asked not to crawl it.
+    Skipped,
+    /// Its containers could not be listed at all.
+    Failed,
+}
+
+/// One product's presence, with why when it is not plainly present.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ProductState {
+    pub status: ProductPresence,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
 /// What a crawl did.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct CrawlReport {
     pub preflight: Preflight,
+    /// Confluence and Jira: present, absent per the site, skipped by the
+    /// user, or failed (`summary.json` → `crawl.products`).
+    pub products: BTreeMap<Product, ProductState>,
     pub requests: RequestStats,
     /// Things the user should know (not an administrator, product skipped...).
     pub warnings: Vec<String>,
@@ -168,6 +213,7 @@ pub(crate) struct Ctx {
     tx: mpsc::Sender<CrawlEvent>,
     warnings: Mutex<Vec<String>>,
     absent: Mutex<Vec<Product>>,
+    products: Mutex<BTreeMap<Product, ProductState>>,
     containers: AtomicU64,
     units: AtomicU64,
     comments: AtomicU64,
@@ -232,6 +278,13 @@ impl Ctx {
             v.push(product);
         }
         self.warn(w);
+    }
+
+    /// What the crawl learned about a product (the first word stands).
+    pub fn product_presence(&self, p: Product, status: ProductPresence, reason: Option<String>) {
+        if let Ok(mut m) = self.products.lock() {
+            m.entry(p).or_insert(ProductState { status, reason });
+        }
     }
 
     pub fn warn(&self, w: String) {
@@ -362,6 +415,7 @@ pub async fn crawl(
         tx,
         warnings: Mutex::new(Vec::new()),
         absent: Mutex::new(Vec::new()),
+        products: Mutex::new(BTreeMap::new()),
         containers: AtomicU64::new(0),
         units: AtomicU64::new(0),
         comments: AtomicU64::new(0),
@@ -376,6 +430,14 @@ pub async fn crawl(
         ctx.warn(w);
     }
 
+    for (wanted, p) in [
+        (ctx.config.confluence, Product::Confluence),
+        (ctx.config.jira, Product::Jira),
+    ] {
+        if !wanted {
+            ctx.product_presence(p, ProductPresence::Skipped, None);
+        }
+    }
     let conf = {
         let ctx = ctx.clone();
         async move {
@@ -400,8 +462,10 @@ pub async fn crawl(
     a.and(b).map_err(|f| fatal_error(&ctx, f))?;
 
     let warnings = ctx.warnings.lock().map(|w| w.clone()).unwrap_or_default();
+    let products = ctx.products.lock().map(|p| p.clone()).unwrap_or_default();
     Ok(CrawlReport {
         preflight: pre,
+        products,
         requests: ctx.client.stats(),
         warnings,
         containers: ctx.containers.load(Ordering::Relaxed),
