@@ -18,7 +18,7 @@ use crate::report::summary::{ContainerSummary, SourceInfo, Summary, ToolInfo, To
 use crate::sources::{ItemUnit, SourceEvent};
 use anyhow::Context;
 use rayon::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -60,6 +60,9 @@ struct Tally<'p> {
     totals: Totals,
     containers: BTreeMap<String, ContainerSummary>,
     evidence: BTreeMap<String, ContainerEvidence>,
+    /// (container, item) of the items with a document that could not be
+    /// read, so an item with several is failed once.
+    unread_items: BTreeSet<(String, String)>,
     policy: &'p Policy,
 }
 
@@ -167,10 +170,25 @@ fn scan_batch(
             .documents
             .first()
             .map_or(Product::Files, |d| d.origin.product);
+        // Part of the item was not read: it is failed, not scanned (what
+        // was read is still scanned below). Once per item.
+        let first_unread = !unit.unread.is_empty()
+            && tally
+                .unread_items
+                .insert((unit.item.container.clone(), unit.item.id.clone()));
         let c = tally.container(&unit.item.container, product);
         if *is_item {
             c.coverage.items_seen += 1;
             c.coverage.items_scanned += 1;
+        }
+        if !unit.unread.is_empty() {
+            let reason = format!("{}: {}", unit.item.id, unit.unread.join("; "));
+            if first_unread {
+                c.coverage.items_scanned = c.coverage.items_scanned.saturating_sub(1);
+                c.coverage.record_failure(reason);
+            } else {
+                c.coverage.reasons.push(reason);
+            }
         }
         for scan in doc_scans {
             tally.absorb(scan, &unit.comment_public, writer)?;
@@ -206,6 +224,7 @@ pub fn run(
         totals: Totals::default(),
         containers: BTreeMap::new(),
         evidence: BTreeMap::new(),
+        unread_items: BTreeSet::new(),
         policy: req.policy,
     };
     // (unit, whether it is an item of its own or more documents of one).
@@ -370,6 +389,7 @@ mod tests {
                 text: text.into(),
             }],
             warnings: Vec::new(),
+            unread: Vec::new(),
             comment_public: Default::default(),
         })
     }
