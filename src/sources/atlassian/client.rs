@@ -469,10 +469,13 @@ impl Client {
                 }
             };
             drop(permit);
-            let json = serde_json::from_slice(&body).map_err(|e| RequestError::Decode {
-                endpoint: ep,
-                reason: e.to_string(),
-            })?;
+            // Any depth: an ADF description nested past serde_json's own
+            // limit must not cost the page of results it is on.
+            let json =
+                crate::text::deep_json::parse_slice(&body).map_err(|e| RequestError::Decode {
+                    endpoint: ep,
+                    reason: e.to_string(),
+                })?;
             return Ok(Answer { json, link_next });
         }
     }
