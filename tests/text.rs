@@ -329,7 +329,9 @@ fn storage_macro(name: &str, params: &[(&str, &str)], body: &str) -> String {
         .iter()
         .map(|(k, v)| format!(r#"<ac:parameter ac:name="{k}">{v}</ac:parameter>"#))
         .collect();
-    format!(r#"<p>before</p><ac:structured-macro ac:name="{name}" ac:schema-version="1" ac:macro-id="0f1e">{params}{body}</ac:structured-macro><p>after</p>"#)
+    format!(
+        r#"<p>before</p><ac:structured-macro ac:name="{name}" ac:schema-version="1" ac:macro-id="0f1e">{params}{body}</ac:structured-macro><p>after</p>"#
+    )
 }
 
 #[test]
@@ -422,23 +424,89 @@ fn adf_extension_nodes_follow_the_same_parameter_rule() {
             "parameters": {"macroParams": params, "macroMetadata": {"macroId": {"value": "f4bb"}, "title": "Macro name"}}
         }});
         if ty == "bodiedExtension" {
-            n["content"] = json!([{"type": "paragraph", "content": [{"type": "text", "text": "inside"}]}]);
+            n["content"] =
+                json!([{"type": "paragraph", "content": [{"type": "text", "text": "inside"}]}]);
         }
         n
     };
     let cases = [
-        (ext("bodiedExtension", "info", json!({"title": {"value": "Info head"}, "icon": {"value": "false"}})), "Info head\ninside"),
-        (ext("bodiedExtension", "expand", json!({"title": {"value": "Click me"}})), "Click me\ninside"),
-        (ext("extension", "status", json!({"title": {"value": "DONE"}, "colour": {"value": "Green"}})), "DONE"),
-        (ext("extension", "code", json!({"language": {"value": "sql"}, "title": {"value": "Query"}})), "Query"),
-        (ext("extension", "jira", json!({"jqlQuery": {"value": "project = PAY"}, "server": {"value": "System JIRA"}})), ""),
-        (ext("extension", "anchor", json!({"": {"value": "secret-anchor"}})), ""),
-        (ext("extension", "widget", json!({"url": {"value": "https://www.youtube.com/watch?v=abc"}})), ""),
-        (ext("extension", "toc", json!({"maxLevel": {"value": "3"}})), ""),
-        (ext("bodiedExtension", "excerpt", json!({"atlassian-macro-output-type": {"value": "INLINE"}})), "inside"),
+        (
+            ext(
+                "bodiedExtension",
+                "info",
+                json!({"title": {"value": "Info head"}, "icon": {"value": "false"}}),
+            ),
+            "Info head\ninside",
+        ),
+        (
+            ext(
+                "bodiedExtension",
+                "expand",
+                json!({"title": {"value": "Click me"}}),
+            ),
+            "Click me\ninside",
+        ),
+        (
+            ext(
+                "extension",
+                "status",
+                json!({"title": {"value": "DONE"}, "colour": {"value": "Green"}}),
+            ),
+            "DONE",
+        ),
+        (
+            ext(
+                "extension",
+                "code",
+                json!({"language": {"value": "sql"}, "title": {"value": "Query"}}),
+            ),
+            "Query",
+        ),
+        (
+            ext(
+                "extension",
+                "jira",
+                json!({"jqlQuery": {"value": "project = PAY"}, "server": {"value": "System JIRA"}}),
+            ),
+            "",
+        ),
+        (
+            ext(
+                "extension",
+                "anchor",
+                json!({"": {"value": "secret-anchor"}}),
+            ),
+            "",
+        ),
+        (
+            ext(
+                "extension",
+                "widget",
+                json!({"url": {"value": "https://www.youtube.com/watch?v=abc"}}),
+            ),
+            "",
+        ),
+        (
+            ext("extension", "toc", json!({"maxLevel": {"value": "3"}})),
+            "",
+        ),
+        (
+            ext(
+                "bodiedExtension",
+                "excerpt",
+                json!({"atlassian-macro-output-type": {"value": "INLINE"}}),
+            ),
+            "inside",
+        ),
         // The schema's older lower-case spelling with plain values.
-        (json!({"type": "extension", "attrs": {"extensionKey": "status", "parameters": {"macroparams": {"title": "OK"}}}}), "OK"),
-        (json!({"type": "placeholder", "attrs": {"text": "Type here"}}), ""),
+        (
+            json!({"type": "extension", "attrs": {"extensionKey": "status", "parameters": {"macroparams": {"title": "OK"}}}}),
+            "OK",
+        ),
+        (
+            json!({"type": "placeholder", "attrs": {"text": "Type here"}}),
+            "",
+        ),
     ];
     for (node, expected) in cases {
         let doc = json!({"type": "doc", "version": 1, "content": [node]});
