@@ -18,7 +18,7 @@ use crate::report::summary::{ContainerSummary, SourceInfo, Summary, ToolInfo, To
 use crate::sources::{ItemUnit, SourceEvent};
 use anyhow::Context;
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -61,6 +61,9 @@ struct Tally<'p> {
     /// By (product, key): a space and a project sharing a key are two containers.
     containers: BTreeMap<ContainerId, ContainerSummary>,
     evidence: BTreeMap<ContainerId, ContainerEvidence>,
+    /// (container, item) of the items with a document that could not be
+    /// read, so an item with several is failed once.
+    unread_items: BTreeSet<(ContainerId, String)>,
     policy: &'p Policy,
     /// Items already taken, by container: a listing that shifts while it is
     /// read sends some items twice, and each is counted and reported once.
@@ -194,10 +197,25 @@ fn scan_batch(
             .map(|d| d.text.len() as u64)
             .sum::<u64>();
         t.extraction_warnings += unit.warnings.len() as u64;
+        // Part of the item was not read: it is failed, not scanned (what
+        // was read is still scanned below). Once per item.
+        let first_unread = !unit.unread.is_empty()
+            && tally
+                .unread_items
+                .insert((unit.item.container.clone(), unit.item.id.clone()));
         let c = tally.container(&unit.item.container);
         if *is_item {
             c.coverage.items_seen += 1;
             c.coverage.items_scanned += 1;
+        }
+        if !unit.unread.is_empty() {
+            let reason = format!("{}: {}", unit.item.id, unit.unread.join("; "));
+            if first_unread {
+                c.coverage.items_scanned = c.coverage.items_scanned.saturating_sub(1);
+                c.coverage.record_failure(reason);
+            } else {
+                c.coverage.reasons.push(reason);
+            }
         }
         for scan in doc_scans {
             tally.absorb(scan, &unit.comment_public, writer)?;
@@ -229,6 +247,7 @@ pub fn run(
         totals: Totals::default(),
         containers: BTreeMap::new(),
         evidence: BTreeMap::new(),
+        unread_items: BTreeSet::new(),
         policy: req.policy,
         seen_items: HashSet::new(),
         seen_comments: HashSet::new(),
@@ -431,6 +450,7 @@ mod tests {
                 text: text.into(),
             }],
             warnings: Vec::new(),
+            unread: Vec::new(),
             comment_public: Default::default(),
         })
     }

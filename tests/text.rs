@@ -26,7 +26,6 @@ Zo\u{eb} M\u{fc}ller
 zoe.mueller@example.com
 Bob Stone
 +44 20 7946 0958
-bash
 export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE
 curl -H \"Authorization: Bearer abc.def\" https://api.example.com/v1/users
 Email the signed contract to legal https://legal.example.com/contracts/77
@@ -36,7 +35,9 @@ passport of Zoe Mueller passport-zoe.png
 Last line
 with a break\u{2026}";
     assert_eq!(r.text, expected);
-    // The account id of the mention and the task states are not text.
+    // The account id of the mention, the task states and the code macro's
+    // language are not text.
+    assert!(!r.text.contains("bash"));
     assert!(!r.text.contains("557058"));
     assert!(!r.text.contains("complete"));
 }
@@ -146,26 +147,25 @@ fn adf_ten_thousand_deep() {
     ]});
     let mut doc = doc;
     doc["content"][1] = nested(10_000);
+    // Read in full: the walk keeps its own stack, nothing is cut.
     let r = adf_value_to_text(&doc);
-    assert_eq!(r.text, "before 4111\nafter");
-    assert!(
-        r.warnings.iter().any(|w| w.contains("deeper")),
-        "{:?}",
-        r.warnings
-    );
-
     dismantle(doc);
+    assert_eq!(r.text, "before 4111\nbottom\nafter");
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    assert_eq!(r.failed, None);
 
-    // As JSON text the parser's own recursion limit stops it: a warning, no
-    // panic. (Built by hand: serializing the Value would recurse too.)
+    // As JSON text too: the parser has no recursion limit and grows its
+    // stack on the heap. (Built by hand: serializing the Value would recurse.)
     let json = format!(
         "{{\"type\":\"doc\",\"content\":[{}{{\"type\":\"text\",\"text\":\"x\"}}{}]}}",
         "{\"type\":\"blockquote\",\"content\":[".repeat(10_000),
         "]}".repeat(10_000)
     );
     let r = adf_to_text(&json);
-    assert_eq!(r.text, "");
-    assert_eq!(r.warnings.len(), 1);
+    assert_eq!(
+        (r.text.as_str(), r.warnings.len(), r.failed),
+        ("x", 0, None)
+    );
 }
 
 #[test]
@@ -182,10 +182,12 @@ fn adf_wrong_types() {
     let r = adf_value_to_text(&doc);
     assert_eq!(r.text, "kept\nalso kept");
     assert_eq!(r.warnings.len(), 4, "{:?}", r.warnings);
+    // Cut off: nothing unread is clean.
     let r = adf_to_text("[1, 2");
-    assert_eq!((r.text.as_str(), r.warnings.len()), ("", 1));
+    assert!(r.failed.is_some(), "{r:?}");
+    // A JSON string that is not ADF: its text is still scanned.
     let r = adf_to_text("\"not adf\"");
-    assert_eq!((r.text.as_str(), r.warnings.len()), ("", 1));
+    assert_eq!((r.text.as_str(), r.warnings.len()), ("not adf", 1));
 }
 
 fn tag_soup() -> impl Strategy<Value = String> {
@@ -319,4 +321,217 @@ proptest! {
         prop_assert_eq!(r.text, plain);
         prop_assert!(r.warnings.is_empty());
     }
+}
+
+/// A storage macro with its parameters and body.
+fn storage_macro(name: &str, params: &[(&str, &str)], body: &str) -> String {
+    let params: String = params
+        .iter()
+        .map(|(k, v)| format!(r#"<ac:parameter ac:name="{k}">{v}</ac:parameter>"#))
+        .collect();
+    format!(
+        r#"<p>before</p><ac:structured-macro ac:name="{name}" ac:schema-version="1" ac:macro-id="0f1e">{params}{body}</ac:structured-macro><p>after</p>"#
+    )
+}
+
+#[test]
+fn storage_macro_configuration_is_not_text_but_visible_titles_are() {
+    let rich = "<ac:rich-text-body><p>inside</p></ac:rich-text-body>";
+    let cases: Vec<(String, &str)> = vec![
+        (
+            storage_macro(
+                "code",
+                &[("language", "sql"), ("theme", "Midnight"), ("linenumbers", "true"), ("title", "Query")],
+                "<ac:plain-text-body><![CDATA[select 1]]></ac:plain-text-body>",
+            ),
+            "before\nQuery\nselect 1\nafter",
+        ),
+        (
+            storage_macro("panel", &[("title", "Panel head"), ("bgColor", "#FFFAE6"), ("borderStyle", "solid")], rich),
+            "before\nPanel head\ninside\nafter",
+        ),
+        (storage_macro("info", &[("title", "Info head"), ("icon", "false")], rich), "before\nInfo head\ninside\nafter"),
+        (storage_macro("note", &[("title", "Note head")], rich), "before\nNote head\ninside\nafter"),
+        (storage_macro("warning", &[("title", "Warn head")], rich), "before\nWarn head\ninside\nafter"),
+        (storage_macro("tip", &[("title", "Tip head")], rich), "before\nTip head\ninside\nafter"),
+        (storage_macro("expand", &[("title", "Click me")], rich), "before\nClick me\ninside\nafter"),
+        (
+            storage_macro("status", &[("colour", "Green"), ("title", "DONE"), ("subtle", "true")], ""),
+            "before\nDONE\nafter",
+        ),
+        (
+            storage_macro(
+                "jira",
+                &[
+                    ("server", "System JIRA"),
+                    ("serverId", "144880e9-a353-312f-9412-ed028e8166fa"),
+                    ("jqlQuery", "project = PAY AND reporter = maria.lopez@globex-corp.com"),
+                    ("columns", "key,summary,status"),
+                    ("maximumIssues", "20"),
+                    ("key", "PAY-12"),
+                ],
+                "",
+            ),
+            "before\nafter",
+        ),
+        (storage_macro("anchor", &[("", "secret-anchor")], ""), "before\nafter"),
+        (
+            r#"<p>before</p><ac:structured-macro ac:name="anchor"><ac:default-parameter>old-anchor</ac:default-parameter></ac:structured-macro><p>after</p>"#.to_string(),
+            "before\nafter",
+        ),
+        (
+            storage_macro("widget", &[("url", r#"<ri:url ri:value="https://www.youtube.com/watch?v=abc"/>"#), ("width", "400")], ""),
+            "before\nafter",
+        ),
+        (storage_macro("toc", &[("maxLevel", "3"), ("style", "none"), ("outline", "true")], ""), "before\nafter"),
+        (storage_macro("children", &[("all", "true"), ("depth", "2"), ("sort", "title")], ""), "before\nafter"),
+        (
+            storage_macro("excerpt", &[("atlassian-macro-output-type", "INLINE"), ("hidden", "false")], rich),
+            "before\ninside\nafter",
+        ),
+        (
+            storage_macro("excerpt-include", &[("", r#"<ac:link><ri:page ri:content-title="Other page"/></ac:link>"#), ("nopanel", "true")], ""),
+            "before\nafter",
+        ),
+        (
+            storage_macro("gallery", &[("columns", "3"), ("include", "a.png,b.png")], ""),
+            "before\nafter",
+        ),
+        (storage_macro("noformat", &[("title", "Output"), ("nopanel", "true")], "<ac:plain-text-body><![CDATA[$ ls]]></ac:plain-text-body>"), "before\nOutput\n$ ls\nafter"),
+        (storage_macro("recently-updated", &[("revision", "3"), ("spaces", "ENG")], ""), "before\nafter"),
+        (
+            r#"<p>before <ac:placeholder>Type the customer's e-mail here</ac:placeholder>after</p>"#.to_string(),
+            "before after",
+        ),
+        (
+            r#"<p>before</p><ac:structured-macro ac:name="info"><ac:parameter ac:name="title">Outer</ac:parameter><ac:rich-text-body><ac:structured-macro ac:name="code"><ac:parameter ac:name="language">java</ac:parameter><ac:plain-text-body><![CDATA[int x;]]></ac:plain-text-body></ac:structured-macro></ac:rich-text-body></ac:structured-macro><p>after</p>"#.to_string(),
+            "before\nOuter\nint x;\nafter",
+        ),
+    ];
+    for (storage, expected) in &cases {
+        let r = storage_to_text(storage);
+        assert_eq!(&r.text, expected, "{storage}");
+        assert!(r.warnings.is_empty() && r.failed.is_none(), "{r:?}");
+    }
+}
+
+#[test]
+fn adf_extension_nodes_follow_the_same_parameter_rule() {
+    let ext = |ty: &str, key: &str, params: Value| {
+        let mut n = json!({"type": ty, "attrs": {
+            "extensionType": "com.atlassian.confluence.macro.core",
+            "extensionKey": key,
+            "parameters": {"macroParams": params, "macroMetadata": {"macroId": {"value": "f4bb"}, "title": "Macro name"}}
+        }});
+        if ty == "bodiedExtension" {
+            n["content"] =
+                json!([{"type": "paragraph", "content": [{"type": "text", "text": "inside"}]}]);
+        }
+        n
+    };
+    let cases = [
+        (
+            ext(
+                "bodiedExtension",
+                "info",
+                json!({"title": {"value": "Info head"}, "icon": {"value": "false"}}),
+            ),
+            "Info head\ninside",
+        ),
+        (
+            ext(
+                "bodiedExtension",
+                "expand",
+                json!({"title": {"value": "Click me"}}),
+            ),
+            "Click me\ninside",
+        ),
+        (
+            ext(
+                "extension",
+                "status",
+                json!({"title": {"value": "DONE"}, "colour": {"value": "Green"}}),
+            ),
+            "DONE",
+        ),
+        (
+            ext(
+                "extension",
+                "code",
+                json!({"language": {"value": "sql"}, "title": {"value": "Query"}}),
+            ),
+            "Query",
+        ),
+        (
+            ext(
+                "extension",
+                "jira",
+                json!({"jqlQuery": {"value": "project = PAY"}, "server": {"value": "System JIRA"}}),
+            ),
+            "",
+        ),
+        (
+            ext(
+                "extension",
+                "anchor",
+                json!({"": {"value": "secret-anchor"}}),
+            ),
+            "",
+        ),
+        (
+            ext(
+                "extension",
+                "widget",
+                json!({"url": {"value": "https://www.youtube.com/watch?v=abc"}}),
+            ),
+            "",
+        ),
+        (
+            ext("extension", "toc", json!({"maxLevel": {"value": "3"}})),
+            "",
+        ),
+        (
+            ext(
+                "bodiedExtension",
+                "excerpt",
+                json!({"atlassian-macro-output-type": {"value": "INLINE"}}),
+            ),
+            "inside",
+        ),
+        // The schema's older lower-case spelling with plain values.
+        (
+            json!({"type": "extension", "attrs": {"extensionKey": "status", "parameters": {"macroparams": {"title": "OK"}}}}),
+            "OK",
+        ),
+        (
+            json!({"type": "placeholder", "attrs": {"text": "Type here"}}),
+            "",
+        ),
+    ];
+    for (node, expected) in cases {
+        let doc = json!({"type": "doc", "version": 1, "content": [node]});
+        let r = adf_value_to_text(&doc);
+        assert_eq!(r.text, expected, "{doc}");
+        // The same document as text is streamed. serde_json writes keys in
+        // order, `content` before `type`, so a heading may follow its
+        // children there: the same lines, maybe in another order.
+        let lines = |s: &str| {
+            let mut l: Vec<String> = s.lines().map(str::to_string).collect();
+            l.sort();
+            l
+        };
+        let streamed = adf_to_text(&doc.to_string()).text;
+        assert_eq!(lines(&streamed), lines(expected), "{doc}");
+    }
+}
+
+#[test]
+fn adf_keys_in_any_order_read_the_same() {
+    // JSON does not order keys: content before type, attrs after content.
+    let json = r#"{"content":[{"content":[{"text":"inside","type":"text"}],"type":"paragraph"}],"type":"expand","attrs":{"title":"Head"}}"#;
+    let doc = format!(r#"{{"type":"doc","content":[{json}]}}"#);
+    let r = adf_to_text(&doc);
+    assert_eq!(r.text, "inside\nHead");
+    let parsed: Value = serde_json::from_str(&doc).unwrap();
+    assert_eq!(adf_value_to_text(&parsed).text, "Head\ninside");
 }

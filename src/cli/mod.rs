@@ -91,6 +91,9 @@ pub struct ScanArgs {
     /// Detection threads (default: all cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Largest body (ADF or storage) read as one document; a larger one is a failed item.
+    #[arg(long, value_name = "MIB", default_value_t = crate::text::DEFAULT_MAX_DOCUMENT_BYTES >> 20)]
+    pub max_document_mib: usize,
     /// Fingerprint key file (default: $WITHHOLD_KEY_FILE or ~/.config/withhold/fingerprint.key).
     #[arg(long, value_name = "FILE")]
     pub key_file: Option<PathBuf>,

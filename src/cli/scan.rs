@@ -25,6 +25,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 pub fn run(args: ScanArgs) -> Result<i32, CliError> {
+    crate::text::set_max_document_bytes(args.max_document_mib.saturating_mul(1 << 20));
     let policy = load_policy(&args.verdict, args.demo)?;
     let connectors = load_connectors(&args.verdict, args.demo)?;
     // Read before the scan: a bad org file must not cost a crawl.

@@ -244,6 +244,7 @@ pub fn events(records: &[ConnectorRecord]) -> Vec<SourceEvent> {
             },
             documents,
             warnings: Vec::new(),
+            unread: Vec::new(),
             comment_public: Default::default(),
         }));
         out.push(SourceEvent::ContainerInventoryOnly {

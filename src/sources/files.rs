@@ -3,7 +3,9 @@
 //! The container of a file is the first directory level under the PATH it was
 //! found through, and its item id the path relative to PATH. The body format
 //! is detected from the extension and the content: Confluence storage / HTML,
-//! ADF JSON, or plain text.
+//! ADF JSON (also with a byte-order mark, or held in a JSON string as some
+//! exports write it), or plain text. A body that could not be read to the
+//! end (broken ADF, over the size cap) makes its file a failed item.
 //!
 //! Hidden files and folders are read (`.env` is where secrets live);
 //! symbolic links are followed, and a link back to an ancestor is reported
@@ -16,7 +18,7 @@ use crate::model::{
     Container, ContainerId, ContainerKind, Document, Field, Item, ItemKind, Origin, Product,
 };
 use crate::sources::{ItemFailure, ItemUnit, SourceData};
-use crate::text::{adf_to_text, storage_to_text};
+use crate::text::{adf_to_text, storage_to_text, Extracted};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -35,9 +37,19 @@ pub enum BodyFormat {
 /// Decide a body's format from its file name and first bytes.
 pub fn detect_format(name: &str, content: &str) -> BodyFormat {
     let lower = name.to_ascii_lowercase();
-    let head = content.trim_start();
+    let head = content
+        .trim_start()
+        .trim_start_matches('\u{FEFF}')
+        .trim_start();
     if lower.ends_with(".json") || head.starts_with('{') {
         if head.starts_with('{') && head.contains("\"type\"") && head.contains("\"doc\"") {
+            return BodyFormat::Adf;
+        }
+        // A JSON string whose content is an ADF document: its quotes are escaped.
+        let in_string = head.strip_prefix('"').map(str::trim_start);
+        if in_string.is_some_and(|s| {
+            s.starts_with('{') && s.contains("\\\"type\\\"") && s.contains("\\\"doc\\\"")
+        }) {
             return BodyFormat::Adf;
         }
         return BodyFormat::Plain;
@@ -136,8 +148,11 @@ pub fn collect(paths: &[std::path::PathBuf], interrupt: &Interrupt) -> SourceDat
                 .into_owned();
             match read_file(path) {
                 Ok((content, mut warnings)) => {
-                    let (text, w) = extract(&rel, &content);
-                    warnings.extend(w);
+                    let extracted = extract(&rel, &content);
+                    drop(content);
+                    warnings.extend(extracted.warnings);
+                    let text = extracted.text;
+                    let unread: Vec<String> = extracted.failed.into_iter().collect();
                     let origin = Origin {
                         product: Product::Files,
                         container_key: key.clone(),
@@ -158,6 +173,7 @@ pub fn collect(paths: &[std::path::PathBuf], interrupt: &Interrupt) -> SourceDat
                         },
                         documents: vec![Document { origin, text }],
                         warnings,
+                        unread,
                         comment_public: Default::default(),
                     });
                 }
@@ -234,17 +250,11 @@ fn read_file(path: &Path) -> Result<(String, Vec<String>), String> {
 }
 
 /// Plain text of one file's content.
-fn extract(name: &str, content: &str) -> (String, Vec<String>) {
+fn extract(name: &str, content: &str) -> Extracted {
     match detect_format(name, content) {
-        BodyFormat::Storage => {
-            let e = storage_to_text(content);
-            (e.text, e.warnings)
-        }
-        BodyFormat::Adf => {
-            let e = adf_to_text(content);
-            (e.text, e.warnings)
-        }
-        BodyFormat::Plain => (content.to_string(), Vec::new()),
+        BodyFormat::Storage => storage_to_text(content),
+        BodyFormat::Adf => adf_to_text(content),
+        BodyFormat::Plain => Extracted::plain(content),
     }
 }
 

@@ -14,8 +14,13 @@ use std::collections::BTreeMap;
 pub struct ItemUnit {
     pub item: Item,
     pub documents: Vec<Document>,
-    /// Extraction warnings (malformed bodies); the item still counts as scanned.
+    /// Extraction warnings (malformed but readable bodies); the item still
+    /// counts as scanned.
     pub warnings: Vec<String>,
+    /// Documents of the item that could not be read to the end (or at all),
+    /// each with why: the item counts as failed, not scanned, and its
+    /// container is partial. What was read of them is still in `documents`.
+    pub unread: Vec<String>,
     /// Comment id → whether customers can see the comment (JSM `jsdPublic`),
     /// for the comments whose source says; empty elsewhere. A side table so
     /// that [`crate::model::Origin`] stays product-neutral.

@@ -2,63 +2,145 @@
 //!
 //! This module owns the ADF reading rules: which nodes are blocks, which
 //! attributes carry scannable text (mention text, status text, card URLs,
-//! link hrefs, media alt text, expand titles, dates), and how structurally
-//! wrong documents degrade (warning, keep going). The walk is recursive with
-//! a depth guard, so hostile nesting cannot overflow the stack.
+//! link hrefs, media alt text, expand titles, dates, the visible title of a
+//! legacy macro), and how structurally wrong documents degrade (warning, keep
+//! going).
+//!
+//! ADF arrives two ways. Held as text (a file, Confluence's
+//! `atlas_doc_format.value`, which is a JSON *string* holding the document),
+//! it is streamed: [`stream`] reads the JSON once and emits text as nodes go
+//! by, never building a tree, so one document costs about its own size plus
+//! its text. Already parsed (Jira v3 puts ADF objects inside the issue JSON),
+//! it is walked with an explicit stack. Neither path recurses on the thread's
+//! stack per level of nesting (the streaming parser grows its stack on the
+//! heap), so any depth the editor can produce is read in full.
+//!
+//! A body that is not JSON, is cut off, or is over the size cap fails
+//! ([`Extracted::failed`]); the text read before the fault is kept.
 
-use super::{Extracted, Sink, Warnings};
+mod stream;
+
+use super::{over_cap, visible_macro_param, Extracted, Sink, Warnings};
 use serde_json::{Map, Value};
 
-/// Deeper nesting is not real ADF (the editor nests a few dozen levels at
-/// most); stopping here keeps the recursion far from any thread's stack limit.
-const MAX_DEPTH: usize = 512;
+/// How many times a JSON string holding ADF may hold another JSON string
+/// before we stop unwrapping (one level is Confluence's own wrapping; more is
+/// an export tool's double encoding).
+const MAX_UNWRAP: usize = 4;
 
-/// Extract the plain text of an ADF document given as a JSON string.
+/// Extract the plain text of an ADF document given as JSON text, under the
+/// process-wide size cap ([`super::max_document_bytes`]).
 pub fn adf_to_text(json: &str) -> Extracted {
-    match serde_json::from_str::<Value>(json) {
-        // Text is typically a fifth of ADF's JSON; a quarter rarely regrows.
-        Ok(v) => extract(&v, json.len() / 4),
-        Err(e) => Extracted {
-            text: String::new(),
-            warnings: vec![format!("ADF is not valid JSON: {e}")],
-        },
+    adf_to_text_limited(json, super::max_document_bytes())
+}
+
+/// [`adf_to_text`] with an explicit cap on the JSON's size in bytes.
+pub fn adf_to_text_limited(json: &str, max_bytes: usize) -> Extracted {
+    if let Some(failed) = over_cap(json.len(), max_bytes) {
+        return failed;
     }
+    // Text is typically a fifth of ADF's JSON; a quarter rarely regrows.
+    let mut w = Walker::new(json.len() / 4);
+    w.json(json);
+    w.finish()
 }
 
 /// Extract the plain text of an already-parsed ADF document.
 ///
-/// A JSON string is parsed once more as ADF, because Confluence returns
-/// `atlas_doc_format.value` as a string holding the document. `null` (an
-/// issue without a description) is simply empty.
+/// A JSON string is read once more as ADF, because Confluence returns
+/// `atlas_doc_format.value` as a string holding the document; a string that
+/// is not JSON at all is plain text and scanned as it is. `null` (an issue
+/// without a description) is simply empty.
 pub fn adf_value_to_text(doc: &Value) -> Extracted {
-    extract(doc, 256)
+    match doc {
+        Value::String(s) => {
+            if let Some(failed) = over_cap(s.len(), super::max_document_bytes()) {
+                return failed;
+            }
+            let mut w = Walker::new(s.len() / 4);
+            w.unwrap_string(s);
+            w.finish()
+        }
+        other => {
+            let mut w = Walker::new(256);
+            w.value_root(other);
+            w.finish()
+        }
+    }
 }
 
-fn extract(doc: &Value, capacity: usize) -> Extracted {
-    let mut w = Walker {
-        sink: Sink::with_capacity(capacity),
-        warnings: Warnings::default(),
-        path: Vec::new(),
-        link: None,
-        too_deep: false,
-    };
-    match doc {
-        Value::String(s) => match serde_json::from_str::<Value>(s) {
-            Ok(Value::String(_)) => w
-                .warnings
-                .push("ADF string holds another JSON string, not a document".to_string()),
-            Ok(inner) => w.root(&inner),
-            Err(e) => w
-                .warnings
-                .push(format!("ADF string is not valid JSON: {e}")),
-        },
-        other => w.root(other),
+/// The fields of one node that decide its text, however the node was read.
+#[derive(Default, Clone, Copy)]
+struct Fields<'a> {
+    ty: Option<&'a str>,
+    attrs: Option<&'a Value>,
+    text: Option<&'a Value>,
+    marks: Option<&'a Value>,
+}
+
+impl<'a> Fields<'a> {
+    fn of(o: &'a Map<String, Value>) -> Self {
+        Fields {
+            ty: o.get("type").and_then(Value::as_str),
+            attrs: o.get("attrs"),
+            text: o.get("text"),
+            marks: o.get("marks"),
+        }
     }
-    w.flush_link();
-    Extracted {
-        text: w.sink.finish(),
-        warnings: w.warnings.finish(),
+
+    fn attr(&self, key: &str) -> Option<&'a str> {
+        self.attrs?.get(key)?.as_str()
     }
+}
+
+/// What a node's `content` means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// Its text is in its fields; any `content` is not read.
+    Leaf,
+    /// A block around its children.
+    Container,
+}
+
+fn shape(ty: Option<&str>) -> Shape {
+    match ty {
+        Some(
+            "text" | "hardBreak" | "mention" | "emoji" | "inlineCard" | "status" | "mediaInline"
+            | "date" | "extension" | "inlineExtension" | "placeholder" | "media" | "blockCard"
+            | "embedCard",
+        ) => Shape::Leaf,
+        // Known containers, and unknown (newer) node types: their children
+        // are still text.
+        _ => Shape::Container,
+    }
+}
+
+/// The block-level label a container shows above its children.
+fn heading<'a>(f: &Fields<'a>) -> Option<&'a str> {
+    match f.ty? {
+        "expand" | "nestedExpand" => f.attr("title"),
+        "bodiedExtension" => macro_title(f),
+        _ => None,
+    }
+}
+
+/// The visible parameter of a Confluence macro stored as an ADF extension
+/// node (`attrs.parameters.macroParams.title.value`, or the older lower-case
+/// `macroparams` with plain values): see [`visible_macro_param`]. Every other
+/// parameter is configuration and is not scanned.
+fn macro_title<'a>(f: &Fields<'a>) -> Option<&'a str> {
+    let key = f.attr("extensionKey")?;
+    let params = f.attrs?.get("parameters")?;
+    let macro_params = params
+        .get("macroParams")
+        .or_else(|| params.get("macroparams"))?
+        .as_object()?;
+    macro_params.iter().find_map(|(name, v)| {
+        if !visible_macro_param(key, name) {
+            return None;
+        }
+        v.as_str().or_else(|| v.get("value")?.as_str())
+    })
 }
 
 struct Walker {
@@ -70,30 +152,178 @@ struct Walker {
     /// label starts. Written once when the run ends, so a link whose label is
     /// split by other marks (`**foo**bar`) does not split the label.
     link: Option<(String, usize)>,
-    too_deep: bool,
+    /// The first reason the document could not be read to the end.
+    failed: Option<String>,
+    /// JSON strings unwrapped so far (see [`MAX_UNWRAP`]).
+    unwrapped: usize,
 }
 
 impl Walker {
-    fn root(&mut self, v: &Value) {
+    fn new(capacity: usize) -> Self {
+        Walker {
+            sink: Sink::with_capacity(capacity),
+            warnings: Warnings::default(),
+            path: Vec::new(),
+            link: None,
+            failed: None,
+            unwrapped: 0,
+        }
+    }
+
+    fn finish(mut self) -> Extracted {
+        self.flush_link();
+        Extracted {
+            text: self.sink.finish(),
+            warnings: self.warnings.finish(),
+            failed: self.failed,
+        }
+    }
+
+    fn fail(&mut self, reason: String) {
+        if self.failed.is_none() {
+            self.failed = Some(reason);
+        }
+    }
+
+    /// Reads a whole ADF document given as JSON text.
+    fn json(&mut self, json: &str) {
+        // Files saved by Windows tools start with a byte-order mark, which
+        // is not JSON.
+        let json = json.strip_prefix('\u{FEFF}').unwrap_or(json);
+        if let Err(e) = stream::document(self, json) {
+            self.fail(stream::describe(&e));
+        }
+    }
+
+    /// Reads a JSON string's content: ADF (possibly wrapped once more), or
+    /// plain text when it is not JSON at all.
+    fn unwrap_string(&mut self, s: &str) {
+        let s = s.strip_prefix('\u{FEFF}').unwrap_or(s);
+        if !s.trim_start().starts_with(['{', '[', '"']) {
+            if !s.trim().is_empty() {
+                self.warnings
+                    .push("ADF field holds plain text, not a document; scanned as text".into());
+                self.sink.text(s, true);
+            }
+            return;
+        }
+        if self.unwrapped >= MAX_UNWRAP {
+            self.fail(format!(
+                "ADF is wrapped in JSON strings more than {MAX_UNWRAP} times"
+            ));
+            return;
+        }
+        self.unwrapped += 1;
+        self.json(s);
+        self.unwrapped -= 1;
+    }
+
+    /// Checks the root node's type (called once its fields are known).
+    fn check_root(&mut self, ty: Option<&str>) {
+        if ty != Some("doc") {
+            self.warnings.push(format!(
+                "ADF root is {}, not a doc node",
+                ty.map_or("an untyped object".to_string(), |t| format!("a {t:?} node"))
+            ));
+        }
+    }
+
+    /// Walks a parsed document with an explicit stack: one frame per open
+    /// container, so depth costs heap, never thread stack.
+    fn value_root(&mut self, v: &Value) {
         match v {
             Value::Null => {}
+            Value::String(s) => self.unwrap_string(s),
             Value::Object(o) => {
-                let ty = o.get("type").and_then(Value::as_str);
-                if ty != Some("doc") {
-                    self.warnings.push(format!(
-                        "ADF root is {}, not a doc node",
-                        ty.map_or("an untyped object".to_string(), |t| format!("a {t:?} node"))
-                    ));
-                }
-                self.node(v, 0);
+                self.check_root(o.get("type").and_then(Value::as_str));
+                self.walk(v);
             }
             Value::Array(items) => {
                 // A bare list of nodes: not a document, but its text is still text.
                 self.warnings
                     .push("ADF root is an array, not a doc node".to_string());
-                self.children(items, 0);
+                self.walk_children(items.iter().enumerate(), false);
             }
             _ => self.warnings.push("ADF root is not an object".to_string()),
+        }
+    }
+
+    fn walk(&mut self, root: &Value) {
+        if let Some(items) = self.enter_value(root) {
+            self.walk_children(items.iter().enumerate(), true);
+        }
+    }
+
+    /// Walks `first`'s nodes and everything below them. `closes` says
+    /// whether the frame is a node's content (its end closes that node).
+    fn walk_children<'v>(
+        &mut self,
+        first: std::iter::Enumerate<std::slice::Iter<'v, Value>>,
+        closes: bool,
+    ) {
+        struct Frame<'v> {
+            children: std::iter::Enumerate<std::slice::Iter<'v, Value>>,
+            closes: bool,
+        }
+        let mut stack = vec![Frame {
+            children: first,
+            closes,
+        }];
+        while let Some(top) = stack.last_mut() {
+            match top.children.next() {
+                Some((i, child)) => {
+                    self.path.push(i);
+                    match self.enter_value(child) {
+                        Some(items) => stack.push(Frame {
+                            children: items.iter().enumerate(),
+                            closes: true,
+                        }),
+                        None => {
+                            self.path.pop();
+                        }
+                    }
+                }
+                None => {
+                    let closes = top.closes;
+                    stack.pop();
+                    if closes {
+                        self.block();
+                    }
+                    // Every frame but the first belongs to a child whose
+                    // index is on the path.
+                    if !stack.is_empty() {
+                        self.path.pop();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Handles a parsed node; returns its children when it opened as a
+    /// container with content (the caller closes it after them).
+    fn enter_value<'v>(&mut self, v: &'v Value) -> Option<&'v [Value]> {
+        let Some(o) = v.as_object() else {
+            self.warn("node is not an object");
+            return None;
+        };
+        let f = Fields::of(o);
+        let content = match o.get("content") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(items)) => Some(items.as_slice()),
+            Some(_) => {
+                self.warn("content is not an array");
+                None
+            }
+        };
+        match (content, shape(f.ty)) {
+            (Some(items), Shape::Container) => {
+                self.open(&f);
+                Some(items)
+            }
+            _ => {
+                self.leaf(&f);
+                None
+            }
         }
     }
 
@@ -113,22 +343,6 @@ impl Walker {
             at.push('/');
         }
         self.warnings.push(format!("ADF {what} at {at}"));
-    }
-
-    fn children(&mut self, items: &[Value], depth: usize) {
-        for (i, child) in items.iter().enumerate() {
-            self.path.push(i);
-            self.node(child, depth + 1);
-            self.path.pop();
-        }
-    }
-
-    fn content(&mut self, o: &Map<String, Value>, depth: usize) {
-        match o.get("content") {
-            None | Some(Value::Null) => {}
-            Some(Value::Array(items)) => self.children(items, depth),
-            Some(_) => self.warn("content is not an array"),
-        }
     }
 
     /// A block boundary; it also ends any link run.
@@ -153,33 +367,31 @@ impl Walker {
         }
     }
 
-    fn node(&mut self, v: &Value, depth: usize) {
-        if depth > MAX_DEPTH {
-            if !self.too_deep {
-                self.too_deep = true;
-                self.warn(&format!(
-                    "nesting deeper than {MAX_DEPTH}; deeper content skipped"
-                ));
-            }
-            return;
+    /// Opens a container whose children follow (closed by [`Walker::block`]).
+    fn open(&mut self, f: &Fields<'_>) {
+        self.block();
+        if let Some(title) = heading(f) {
+            self.segment(Some(title));
+            self.block();
         }
-        let Some(o) = v.as_object() else {
-            self.warn("node is not an object");
+    }
+
+    /// A node whose content is not read: its text is in its fields. A
+    /// container without content is only a boundary (and its title).
+    fn leaf(&mut self, f: &Fields<'_>) {
+        let Some(ty) = f.ty else {
             return;
         };
-        let ty = o.get("type").and_then(Value::as_str).unwrap_or("");
-        let attrs = o.get("attrs").and_then(Value::as_object);
-        let attr = |k: &str| attrs.and_then(|a| a.get(k)).and_then(Value::as_str);
         match ty {
-            "text" => self.text(o),
+            "text" => self.text(f),
             "hardBreak" => self.block(),
-            "mention" => self.segment(attr("text")),
-            "emoji" => self.segment(attr("shortName").or_else(|| attr("text"))),
-            "inlineCard" => self.segment(attr("url")),
-            "status" => self.segment(attr("text")),
-            "mediaInline" => self.segment(attr("alt")),
+            "mention" => self.segment(f.attr("text")),
+            "emoji" => self.segment(f.attr("shortName").or_else(|| f.attr("text"))),
+            "inlineCard" => self.segment(f.attr("url")),
+            "status" => self.segment(f.attr("text")),
+            "mediaInline" => self.segment(f.attr("alt")),
             "date" => {
-                let ts = attrs.and_then(|a| a.get("timestamp"));
+                let ts = f.attrs.and_then(|a| a.get("timestamp"));
                 let day = ts.and_then(render_date);
                 match (day, ts) {
                     (Some(day), _) => self.segment(Some(&day)),
@@ -188,49 +400,40 @@ impl Walker {
                     _ => self.flush_link(),
                 }
             }
-            // Macro parameters are configuration, not text; placeholders are
-            // editor hints.
-            "extension" | "inlineExtension" | "placeholder" => self.flush_link(),
+            // Macro parameters are configuration, except the few a reader
+            // sees; placeholders are editor hints.
+            "extension" => {
+                self.block();
+                self.segment(macro_title(f));
+                self.block();
+            }
+            "inlineExtension" => self.segment(macro_title(f)),
+            "placeholder" => self.flush_link(),
             "media" => {
                 self.block();
-                self.segment(attr("alt"));
+                self.segment(f.attr("alt"));
                 self.block();
             }
             "blockCard" | "embedCard" => {
                 self.block();
-                self.segment(attr("url"));
-                self.block();
-            }
-            "expand" | "nestedExpand" => {
-                self.block();
-                self.segment(attr("title"));
-                self.block();
-                self.content(o, depth);
+                self.segment(f.attr("url"));
                 self.block();
             }
             "doc" | "paragraph" | "heading" | "bulletList" | "orderedList" | "listItem"
             | "blockquote" | "rule" | "codeBlock" | "panel" | "table" | "tableRow"
             | "tableHeader" | "tableCell" | "mediaSingle" | "mediaGroup" | "taskList"
             | "taskItem" | "decisionList" | "decisionItem" | "layoutSection" | "layoutColumn"
-            | "bodiedExtension" => {
-                self.block();
-                self.content(o, depth);
+            | "expand" | "nestedExpand" | "bodiedExtension" => {
+                self.open(f);
                 self.block();
             }
-            // Unknown (newer) node types: their children are still text, but
-            // a leaf we do not know has nothing we could read.
-            _ => {
-                if o.contains_key("content") {
-                    self.block();
-                    self.content(o, depth);
-                    self.block();
-                }
-            }
+            // An unknown leaf has nothing we could read.
+            _ => {}
         }
     }
 
-    fn text(&mut self, o: &Map<String, Value>) {
-        let text = match o.get("text") {
+    fn text(&mut self, f: &Fields<'_>) {
+        let text = match f.text {
             Some(Value::String(s)) => s.as_str(),
             Some(_) => {
                 self.warn("text node's text is not a string");
@@ -241,7 +444,7 @@ impl Walker {
                 return;
             }
         };
-        let href = match o.get("marks") {
+        let href = match f.marks {
             Some(Value::Array(marks)) => marks.iter().find_map(|m| {
                 let m = m.as_object()?;
                 if m.get("type").and_then(Value::as_str) != Some("link") {
@@ -420,22 +623,37 @@ mod tests {
     }
 
     #[test]
-    fn string_root_is_parsed_once() {
+    fn string_root_is_unwrapped() {
         let inner = json!({"type": "doc", "content": [p(json!([t("x")]))]}).to_string();
         let r = adf_value_to_text(&Value::String(inner.clone()));
         assert_eq!(r.text, "x");
         assert!(r.warnings.is_empty());
-        let twice = Value::String(Value::String(inner).to_string());
+        // Encoded once more by an export tool: still the document.
+        let twice = Value::String(Value::String(inner.clone()).to_string());
         let r = adf_value_to_text(&twice);
-        assert_eq!(r.text, "");
+        assert_eq!((r.text.as_str(), r.failed), ("x", None));
+        // Without end: a failure, not a loop.
+        let mut wrapped = inner;
+        for _ in 0..=MAX_UNWRAP {
+            wrapped = Value::String(wrapped).to_string();
+        }
+        let r = adf_value_to_text(&Value::String(wrapped));
+        assert!(r.failed.is_some());
+        // Not JSON at all: plain text, scanned as it is.
+        let r = adf_value_to_text(&json!("call 555-0100"));
+        assert_eq!(r.text, "call 555-0100");
         assert_eq!(r.warnings.len(), 1);
+        assert_eq!(r.failed, None);
     }
 
     #[test]
     fn invalid_json_and_roots() {
         let r = adf_to_text("{\"type\":");
         assert_eq!(r.text, "");
-        assert_eq!(r.warnings.len(), 1);
+        assert!(
+            r.failed.as_deref().is_some_and(|f| f.contains("cut off")),
+            "{r:?}"
+        );
         assert_eq!(adf_value_to_text(&Value::Null), Extracted::default());
         assert_eq!(adf_value_to_text(&json!(3)).warnings.len(), 1);
         let r = adf_value_to_text(&json!([p(json!([t("bare")]))]));
@@ -481,34 +699,39 @@ mod tests {
         }
     }
 
-    #[test]
-    fn deep_nesting_is_cut_with_warning() {
+    fn blockquotes(depth: usize) -> Value {
         let mut v = p(json!([t("deepest")]));
-        for _ in 0..600 {
+        for _ in 0..depth {
             // Not `json!`, which would deep-copy `v` on every level.
             let mut m = Map::new();
             m.insert("type".into(), json!("blockquote"));
             m.insert("content".into(), Value::Array(vec![v]));
             v = Value::Object(m);
         }
-        let v = json!({"type": "doc", "content": [p(json!([t("top")])), v]});
-        let r = adf_value_to_text(&v);
-        assert_eq!(r.text, "top");
-        assert_eq!(r.warnings.len(), 1);
-        // The position hint stays short however deep the fault is.
-        assert!(r.warnings[0].len() < 160, "{}", r.warnings[0]);
-        assert!(
-            r.warnings[0].contains("/\u{2026}/content/0"),
-            "{}",
-            r.warnings[0]
+        let mut doc = Map::new();
+        doc.insert("type".into(), json!("doc"));
+        doc.insert(
+            "content".into(),
+            Value::Array(vec![p(json!([t("top")])), v]),
         );
+        Value::Object(doc)
+    }
 
-        // The guard keeps the walk well inside a small thread stack (debug
-        // frames are the largest; rayon workers get 2 MiB by default).
+    #[test]
+    fn deep_nesting_is_read_in_full_on_a_small_stack() {
+        // Far deeper than any recursion could go on a 1 MiB thread stack
+        // (debug frames are the largest; rayon workers get 2 MiB by default).
         let small = std::thread::Builder::new()
             .stack_size(1 << 20)
-            .spawn(move || adf_value_to_text(&v).text)
+            .spawn(move || {
+                let v = crate::text::deep_json::Deep(Some(blockquotes(100_000)));
+                let r = adf_value_to_text(v.0.as_ref().unwrap_or(&Value::Null));
+                (r.text, r.warnings.len(), r.failed)
+            })
             .map(|h| h.join());
-        assert!(matches!(small, Ok(Ok(ref t)) if t == "top"));
+        assert!(
+            matches!(small, Ok(Ok((ref t, 0, None))) if t == "top\ndeepest"),
+            "{small:?}"
+        );
     }
 }

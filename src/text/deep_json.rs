@@ -34,6 +34,9 @@ pub fn parse_str(s: &str) -> Result<Value, serde_json::Error> {
 /// Take a tree apart without recursion (the default drop of a very deep
 /// `Value` overflows the stack).
 pub fn dismantle(v: Value) {
+    if !matches!(v, Value::Array(_) | Value::Object(_)) {
+        return;
+    }
     let mut stack = vec![v];
     while let Some(v) = stack.pop() {
         match v {

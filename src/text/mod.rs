@@ -5,17 +5,26 @@
 //! blocks (paragraphs, headings, list items, table cells, code lines) are
 //! separated by newlines.
 //!
+//! A body that could not be read (not JSON at all, cut off mid-document, over
+//! the size cap) is never passed off as clean: [`Extracted::failed`] says why,
+//! and the sources turn that into a failed item, so its container is partial.
+//! Whatever text was read before the fault is still returned and scanned.
+//!
 //! This module owns the output conventions shared by the extractors: the
 //! [`Sink`] that builds the text (block separators, blank-line collapsing,
-//! no-break-space normalisation, attribute "segments") and the bounded,
-//! de-duplicated [`Warnings`] list.
+//! invisible-character and odd-space normalisation, attribute "segments"),
+//! the bounded, de-duplicated [`Warnings`] list, the per-document size cap,
+//! and which macro parameters count as visible text ([`visible_macro_param`]).
 
 pub mod adf;
 pub mod deep_json;
 pub mod storage;
 
-pub use adf::{adf_to_text, adf_value_to_text};
-pub use storage::storage_to_text;
+pub use adf::{adf_to_text, adf_to_text_limited, adf_value_to_text};
+pub use storage::{storage_to_text, storage_to_text_limited};
+
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Plain text extracted from a body, with what went wrong along the way.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -23,6 +32,123 @@ pub struct Extracted {
     pub text: String,
     /// Human-readable notes on malformed input (never contains body text beyond a short position hint).
     pub warnings: Vec<String>,
+    /// Why the body could not be read to the end (or at all). When set, the
+    /// item it belongs to is failed, not scanned, whatever `text` holds.
+    pub failed: Option<String>,
+}
+
+impl Extracted {
+    /// Text that needs no extraction (a title, a plain-text field), with
+    /// invisible characters normalised like extracted text.
+    pub fn plain(text: &str) -> Self {
+        Extracted {
+            text: normalise(text).into_owned(),
+            ..Extracted::default()
+        }
+    }
+
+    fn failure(reason: String) -> Self {
+        Extracted {
+            failed: Some(reason),
+            ..Extracted::default()
+        }
+    }
+}
+
+/// Default cap on one body (ADF JSON or storage XHTML) handed to an
+/// extractor. Extraction holds the body and its text at once, so the cap
+/// bounds the memory one document can take; a body past it is a failed item.
+pub const DEFAULT_MAX_DOCUMENT_BYTES: usize = 32 << 20;
+
+static MAX_DOCUMENT_BYTES: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_DOCUMENT_BYTES);
+
+/// Set the cap [`adf_to_text`], [`adf_value_to_text`] and [`storage_to_text`]
+/// apply (the CLI's `--max-document-mib`). Process-wide, because the bodies
+/// are extracted deep inside the sources.
+pub fn set_max_document_bytes(bytes: usize) {
+    MAX_DOCUMENT_BYTES.store(bytes, Ordering::Relaxed);
+}
+
+/// The cap currently applied to one body.
+pub fn max_document_bytes() -> usize {
+    MAX_DOCUMENT_BYTES.load(Ordering::Relaxed)
+}
+
+/// `Some(failure)` when a body of `len` bytes is over `max`.
+fn over_cap(len: usize, max: usize) -> Option<Extracted> {
+    (len > max).then(|| {
+        Extracted::failure(format!(
+            "document is {len} bytes, above the {} limit for one document (raise it with --max-document-mib)",
+            describe_bytes(max)
+        ))
+    })
+}
+
+fn describe_bytes(n: usize) -> String {
+    if n >= 1 << 20 && n % (1 << 20) == 0 {
+        format!("{} MiB", n >> 20)
+    } else {
+        format!("{n} byte")
+    }
+}
+
+/// Macros whose `title` parameter is shown to readers: the panel family's
+/// heading, the expand's clickable label, the status lozenge's label, the code
+/// block's caption. Every other macro parameter (language, theme, colour,
+/// server, JQL, columns, anchor names, widget URLs, revision, ...) is
+/// configuration the reader never sees, and is not scanned.
+const TITLED_MACROS: &[&str] = &[
+    "panel", "info", "note", "warning", "tip", "expand", "status", "code", "noformat",
+];
+
+/// Whether parameter `param` of macro `name` is text a reader sees. One rule
+/// for both formats: storage `<ac:parameter>`s and ADF extension nodes'
+/// `macroParams`, so a page scans the same whichever format it is read in.
+pub fn visible_macro_param(name: &str, param: &str) -> bool {
+    param.eq_ignore_ascii_case("title")
+        && TITLED_MACROS.iter().any(|m| m.eq_ignore_ascii_case(name))
+}
+
+/// What a character becomes in extracted text: `None` drops it.
+///
+/// Zero-width characters, the soft hyphen and the BOM carry no text but
+/// split tokens (`jo\u{200B}hn@example.com` must still be an e-mail); the
+/// Unicode spaces (no-break, thin, hair, narrow no-break, ideographic ...)
+/// sit inside numbers and names where detectors expect an ordinary space.
+pub(crate) fn fold_char(c: char) -> Option<char> {
+    match c {
+        '\u{00AD}'
+        | '\u{180E}'
+        | '\u{200B}'..='\u{200D}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{FEFF}' => None,
+        '\u{00A0}'
+        | '\u{1680}'
+        | '\u{2000}'..='\u{200A}'
+        | '\u{202F}'
+        | '\u{205F}'
+        | '\u{3000}' => Some(' '),
+        c => Some(c),
+    }
+}
+
+/// Whether `s` may hold a character [`fold_char`] changes (or a line break
+/// or tab, which [`Sink::text`] handles): the lead bytes of every one of them.
+fn needs_care(s: &str) -> bool {
+    s.bytes().any(|b| {
+        matches!(
+            b,
+            b'\r' | b'\n' | b'\t' | 0x0C | 0xC2 | 0xE1 | 0xE2 | 0xE3 | 0xEF
+        )
+    })
+}
+
+/// `s` with [`fold_char`] applied; borrowed when nothing changes (the usual case).
+pub fn normalise(s: &str) -> Cow<'_, str> {
+    if !needs_care(s) || s.chars().all(|c| fold_char(c) == Some(c)) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(s.chars().filter_map(fold_char).collect())
 }
 
 /// Most distinct warnings kept per body; a pathological body could otherwise
@@ -101,12 +227,10 @@ impl Sink {
             return;
         }
         for c in s.chars() {
+            let Some(c) = fold_char(c) else {
+                continue;
+            };
             let c = match c {
-                // No-break spaces sit inside numbers ("4111&nbsp;1111", French
-                // thousands); detectors expect an ordinary space there.
-                '\u{00A0}' | '\u{2007}' | '\u{202F}' => ' ',
-                // Zero-width space and BOM carry no text and would split tokens.
-                '\u{200B}' | '\u{FEFF}' => continue,
                 '\r' => '\n',
                 '\n' | '\t' | '\x0C' if !pre => ' ',
                 '\x0C' => ' ',
@@ -197,13 +321,6 @@ impl Sink {
             self.out.push('\n');
         }
     }
-}
-
-/// Whether `s` holds anything the per-character path must see: line breaks,
-/// tabs, or the lead bytes of the no-break / zero-width characters.
-fn needs_care(s: &str) -> bool {
-    s.bytes()
-        .any(|b| matches!(b, b'\r' | b'\n' | b'\t' | 0x0C | 0xC2 | 0xE2 | 0xEF))
 }
 
 #[cfg(test)]

@@ -10,8 +10,29 @@
 //! and decode entities ourselves with html-escape. When the reader still
 //! fails (a lone `<`, markup cut off at the end), we keep the `<` as text and
 //! restart a fresh reader just after it, so nothing after the fault is lost.
+//!
+//! # What a reader sees
+//!
+//! Only text a reader of the rendered page sees is scanned, so that the same
+//! page scans the same as storage and as ADF:
+//!
+//! - Macro bodies (`<ac:rich-text-body>`, `<ac:plain-text-body>`) are page
+//!   text: panel and expand contents, code, excerpts.
+//! - A macro's `<ac:parameter>`s are configuration (code `language`, `theme`,
+//!   status `colour`, Jira `server`/`serverId`/`jqlQuery`/`columns`/`key`,
+//!   anchor names, widget URLs, `revision`, toc levels, children depth ...)
+//!   and are not scanned, with one exception decided by
+//!   [`super::visible_macro_param`]: the `title` of the panel family
+//!   (`panel`, `info`, `note`, `warning`, `tip`), of `expand` (its label), of
+//!   `status` (the lozenge's label) and of `code`/`noformat` (the caption).
+//!   The ADF reader applies the same rule to extension nodes' `macroParams`;
+//!   ADF's own `expand` title and `status` text are read there too.
+//! - `<ac:default-parameter>` (the unnamed parameter of old-style macros, such
+//!   as an anchor's name) is configuration.
+//! - `<ac:placeholder>` is the editor's instruction text, never shown on the
+//!   page, and is not scanned (ADF `placeholder` nodes are skipped likewise).
 
-use super::{Extracted, Sink, Warnings};
+use super::{over_cap, visible_macro_param, Extracted, Sink, Warnings};
 use quick_xml::errors::Error as XmlError;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
@@ -22,19 +43,34 @@ use std::borrow::Cow;
 /// pathological body (thousands of lone `<`) to a small multiple of one pass.
 const MAX_RECOVERIES: usize = 64;
 
-/// Extract the plain text of a Confluence storage-format body.
+/// Extract the plain text of a Confluence storage-format body, under the
+/// process-wide size cap ([`super::max_document_bytes`]).
 pub fn storage_to_text(xhtml: &str) -> Extracted {
+    storage_to_text_limited(xhtml, super::max_document_bytes())
+}
+
+/// [`storage_to_text`] with an explicit cap on the body's size in bytes.
+///
+/// The reader recovers from any malformed markup, so the cap is the only way
+/// a storage body fails.
+pub fn storage_to_text_limited(xhtml: &str, max_bytes: usize) -> Extracted {
+    if let Some(failed) = over_cap(xhtml.len(), max_bytes) {
+        return failed;
+    }
     let mut x = Extractor {
         sink: Sink::with_capacity(xhtml.len()),
         warnings: Warnings::default(),
         skip: 0,
         pre: 0,
         links: Vec::new(),
+        macros: Vec::new(),
+        params: Vec::new(),
     };
     x.run(xhtml);
     Extracted {
         text: x.sink.finish(),
         warnings: x.warnings.finish(),
+        failed: None,
     }
 }
 
@@ -95,8 +131,6 @@ fn kind(name: &[u8]) -> Kind {
         | b"ac:task-body"
         | b"ac:structured-macro"
         | b"ac:macro"
-        | b"ac:parameter"
-        | b"ac:default-parameter"
         | b"ac:rich-text-body"
         | b"ac:layout"
         | b"ac:layout-section"
@@ -108,8 +142,17 @@ fn kind(name: &[u8]) -> Kind {
         // `task-status` is "complete"/"incomplete" noise. An `adf-fallback`
         // repeats its sibling `adf-node` as HTML, and `adf-attribute`s are
         // local ids and states: scanning them would only duplicate findings.
-        b"style" | b"script" | b"ac:task-status" | b"ac:adf-fallback" | b"ac:adf-attribute"
-        | b"ac:task-id" | b"ac:task-uuid" => Kind::Skip,
+        // Parameters are configuration unless visible (decided per element,
+        // see `Extractor::open_param`); placeholders are editor hints.
+        b"style"
+        | b"script"
+        | b"ac:task-status"
+        | b"ac:adf-fallback"
+        | b"ac:adf-attribute"
+        | b"ac:task-id"
+        | b"ac:task-uuid"
+        | b"ac:placeholder"
+        | b"ac:default-parameter" => Kind::Skip,
         _ => Kind::Inline,
     }
 }
@@ -160,6 +203,10 @@ struct Extractor {
     /// Open `<a>` elements: the href (if any) and where the label starts.
     /// The href is written after the label, as for ADF link marks.
     links: Vec<Option<(String, usize)>>,
+    /// Names of the open macros (`ac:structured-macro`/`ac:macro`), innermost last.
+    macros: Vec<String>,
+    /// Open `<ac:parameter>`s: whether each is visible text (see the module docs).
+    params: Vec<bool>,
 }
 
 enum Step {
@@ -305,6 +352,14 @@ impl Extractor {
         let Some(name) = lower(e.name().as_ref(), &mut buf) else {
             return;
         };
+        if name == b"ac:parameter" {
+            self.open_param(e, empty);
+            return;
+        }
+        if (name == b"ac:structured-macro" || name == b"ac:macro") && !empty {
+            self.macros
+                .push(attr(e, b"ac:name").unwrap_or_default().to_ascii_lowercase());
+        }
         let kind = kind(name);
         if self.skip > 0 {
             if kind == Kind::Skip && !empty {
@@ -347,11 +402,46 @@ impl Extractor {
         }
     }
 
+    /// A macro parameter: a block of text when a reader sees it, skipped
+    /// otherwise. Pairs with [`Extractor::close_param`].
+    fn open_param(&mut self, e: &BytesStart<'_>, empty: bool) {
+        if empty {
+            return;
+        }
+        let visible = self.skip == 0 && {
+            let macro_name = self.macros.last().map_or("", String::as_str);
+            let param = attr(e, b"ac:name").unwrap_or_default();
+            visible_macro_param(macro_name, &param)
+        };
+        self.params.push(visible);
+        if visible {
+            self.sink.block();
+        } else {
+            self.skip += 1;
+        }
+    }
+
+    fn close_param(&mut self) {
+        match self.params.pop() {
+            Some(true) => self.sink.block(),
+            Some(false) => self.skip = self.skip.saturating_sub(1),
+            // A stray `</ac:parameter>`.
+            None => {}
+        }
+    }
+
     fn close(&mut self, name: &[u8]) {
         let mut buf = [0u8; 32];
         let Some(name) = lower(name, &mut buf) else {
             return;
         };
+        if name == b"ac:parameter" {
+            self.close_param();
+            return;
+        }
+        if name == b"ac:structured-macro" || name == b"ac:macro" {
+            self.macros.pop();
+        }
         match kind(name) {
             Kind::Skip => self.skip = self.skip.saturating_sub(1),
             _ if self.skip > 0 => {}
@@ -482,9 +572,10 @@ mod tests {
         let s = r#"<ac:structured-macro ac:name="code"><ac:parameter ac:name="language">sql</ac:parameter><ac:plain-text-body><![CDATA[select *
 from users
 where ssn = '078-05-1120';]]></ac:plain-text-body></ac:structured-macro><p>after</p>"#;
+        // The language is configuration: only the code is page text.
         assert_eq!(
             text(s),
-            "sql\nselect *\nfrom users\nwhere ssn = '078-05-1120';\nafter"
+            "select *\nfrom users\nwhere ssn = '078-05-1120';\nafter"
         );
     }
 

@@ -340,6 +340,7 @@ async fn send_comment(ctx: &Ctx, owner_id: &str, owner: &Owner, c: &Value) -> Re
         },
         documents: Vec::new(),
         warnings: Vec::new(),
+        unread: Vec::new(),
         comment_public: Default::default(),
     };
     convert::add_confluence_comment(&mut fragment, c);

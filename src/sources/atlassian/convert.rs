@@ -195,11 +195,7 @@ pub fn add_confluence_comment(unit: &mut ItemUnit, c: &Value) {
         .and_then(Value::as_str)
         .unwrap_or("");
     if !selection.trim().is_empty() {
-        let text = Extracted {
-            text: selection.to_string(),
-            warnings: Vec::new(),
-        };
-        add_doc(unit, Field::Comment, Some(id), text);
+        add_doc(unit, Field::Comment, Some(id), Extracted::plain(selection));
     }
 }
 
@@ -248,15 +244,7 @@ pub fn jira_unit(base: &str, product: Product, is: &Value, text_fields: &[String
     }
     for cf in text_fields {
         match f.get(cf) {
-            Some(Value::String(t)) => add_doc(
-                &mut unit,
-                Field::Body,
-                None,
-                Extracted {
-                    text: t.clone(),
-                    warnings: vec![],
-                },
-            ),
+            Some(Value::String(t)) => add_doc(&mut unit, Field::Body, None, Extracted::plain(t)),
             Some(v @ Value::Object(_)) => {
                 add_doc(&mut unit, Field::Body, None, adf_value_to_text(v))
             }
@@ -321,21 +309,16 @@ pub fn new_unit(
         },
         documents: Vec::new(),
         warnings: Vec::new(),
+        unread: Vec::new(),
         comment_public: BTreeMap::new(),
     };
-    add_doc(
-        &mut unit,
-        Field::Title,
-        None,
-        Extracted {
-            text: title.to_string(),
-            warnings: vec![],
-        },
-    );
+    add_doc(&mut unit, Field::Title, None, Extracted::plain(title));
     unit
 }
 
 /// Add one document to a unit; the origin's product follows the item kind.
+/// A body that could not be read to the end marks the unit's item failed
+/// (`unread`); the text read before the fault is still scanned.
 pub fn add_doc(
     unit: &mut ItemUnit,
     field: Field,
@@ -343,6 +326,13 @@ pub fn add_doc(
     extracted: Extracted,
 ) {
     unit.warnings.extend(extracted.warnings);
+    if let Some(reason) = extracted.failed {
+        let what = match &comment_id {
+            Some(id) => format!("comment {id}"),
+            None => field.as_str().to_string(),
+        };
+        unit.unread.push(format!("{what}: {reason}"));
+    }
     let item_url = match &comment_id {
         Some(id) => comment_url(&unit.item.url, id),
         None => unit.item.url.clone(),
