@@ -53,7 +53,7 @@ fn adf_texts(v: &Value, out: &mut Vec<String>) {
 /// Words of storage text outside markup and outside what is not page text,
 /// found without our reader (a plain scan of tags).
 fn storage_words(s: &str) -> Vec<String> {
-    const HIDDEN: [&str; 8] = [
+    const HIDDEN: [&str; 10] = [
         "ac:parameter",
         "ac:default-parameter",
         "ac:placeholder",
@@ -62,6 +62,8 @@ fn storage_words(s: &str) -> Vec<String> {
         "ac:task-status",
         "ac:task-id",
         "ac:adf-fallback",
+        "ac:task-uuid",
+        "ac:adf-attribute",
     ];
     let mut words = Vec::new();
     let mut hidden: Vec<&str> = Vec::new();
@@ -113,7 +115,9 @@ fn collect_words(s: &str, out: &mut Vec<String>) {
     let decoded = html_escape::decode_html_entities(s);
     let folded = normalise(&decoded);
     for w in folded.split(|c: char| !c.is_alphanumeric()) {
-        if w.chars().count() >= 3 {
+        // "CDATA" is markup: a section that is closed early by a `]]>` in
+        // code leaves this checker (not the reader) seeing its marker as text.
+        if w.chars().count() >= 3 && w != "CDATA" {
             out.push(w.to_string());
         }
     }
@@ -148,6 +152,13 @@ fn every_corpus_document_is_read_without_losing_visible_text() {
                     continue;
                 }
                 adf += 1;
+                // A JSON file that is not an ADF document (a saved REST
+                // answer) is scanned as its raw text: nothing of it is lost.
+                if withhold::sources::files::detect_format(&name, &content)
+                    != withhold::sources::files::BodyFormat::Adf
+                {
+                    continue;
+                }
                 let r = adf_to_text(&content);
                 if let Some(why) = &r.failed {
                     if expected_to_fail(p) {

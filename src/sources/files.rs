@@ -43,7 +43,15 @@ pub fn detect_format(name: &str, content: &str) -> BodyFormat {
         .trim_start();
     if lower.ends_with(".json") || head.starts_with('{') {
         if head.starts_with('{') && head.contains("\"type\"") && head.contains("\"doc\"") {
-            return BodyFormat::Adf;
+            // Only a document whose root is `"type": "doc"` is ADF: a saved
+            // REST answer (an issue holding ADF fields) is scanned as its
+            // raw JSON text, so nothing of it goes unread. JSON that does
+            // not parse stays ADF, and its reader says why it failed.
+            return match crate::text::deep_json::root_type(head) {
+                Ok(Some(t)) if t == "doc" => BodyFormat::Adf,
+                Ok(_) => BodyFormat::Plain,
+                Err(_) => BodyFormat::Adf,
+            };
         }
         // A JSON string whose content is an ADF document: its quotes are escaped.
         let in_string = head.strip_prefix('"').map(str::trim_start);
@@ -271,6 +279,14 @@ mod tests {
             BodyFormat::Adf
         );
         assert_eq!(detect_format("a.json", r#"{"a":1}"#), BodyFormat::Plain);
+        // A saved REST answer holding ADF fields is not itself ADF.
+        assert_eq!(
+            detect_format(
+                "issue.json",
+                r#"{"key":"A-1","fields":{"description":{"type":"doc","content":[]}}}"#
+            ),
+            BodyFormat::Plain
+        );
         assert_eq!(detect_format("notes.txt", "hello"), BodyFormat::Plain);
     }
 

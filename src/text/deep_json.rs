@@ -31,6 +31,26 @@ pub fn parse_str(s: &str) -> Result<Value, serde_json::Error> {
     parse_slice(s.as_bytes())
 }
 
+/// The `type` of a JSON document's root object, read without building the
+/// tree (everything else is skipped as it is parsed); `Ok(None)` when the
+/// root is not an object with a string `type`, `Err` when the text is not
+/// JSON (cut short, broken).
+pub fn root_type(s: &str) -> Result<Option<String>, serde_json::Error> {
+    #[derive(serde::Deserialize)]
+    struct Root {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+    }
+    let mut de = serde_json::Deserializer::from_str(s);
+    de.disable_recursion_limit();
+    match Root::deserialize(serde_stacker::Deserializer::new(&mut de)) {
+        Ok(root) => de.end().map(|_| root.kind),
+        // Valid JSON of another shape (an array, a `type` that is not a string).
+        Err(e) if e.is_data() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Take a tree apart without recursion (the default drop of a very deep
 /// `Value` overflows the stack).
 pub fn dismantle(v: Value) {
@@ -72,6 +92,16 @@ mod tests {
         assert!(serde_json::from_str::<Value>(&nested(200)).is_err());
         let v = parse_str(&nested(200_000)).expect("deep JSON parses");
         dismantle(v);
+    }
+
+    #[test]
+    fn the_root_type_is_read_at_any_depth() {
+        let deep = format!(r#"{{"content":{},"type":"doc"}}"#, nested(10_000));
+        assert_eq!(root_type(&deep).unwrap().as_deref(), Some("doc"));
+        let issue = r#"{"key":"A-1","fields":{"description":{"type":"doc","content":[]}}}"#;
+        assert_eq!(root_type(issue).unwrap(), None);
+        assert_eq!(root_type("[1]").unwrap(), None);
+        assert!(root_type(r#"{"type":"doc","content":[{"#).is_err());
     }
 
     #[test]
