@@ -86,15 +86,23 @@ impl Tally<'_> {
             self.totals.repeats_dropped += 1;
             return false;
         }
+        // A comment may be more than one document (an inline comment and
+        // the page text it was made on): what repeats is a comment already
+        // taken from an earlier unit, so the ids are checked before any of
+        // this unit's are recorded.
+        let key =
+            |d: &Document, c: &str| (container.clone(), d.origin.item_id.clone(), c.to_string());
         let before = unit.documents.len();
+        let seen = &self.seen_comments;
         unit.documents.retain(|d| match &d.origin.comment_id {
-            Some(comment) => self.seen_comments.insert((
-                container.clone(),
-                d.origin.item_id.clone(),
-                comment.clone(),
-            )),
+            Some(comment) => !seen.contains(&key(d, comment)),
             None => true,
         });
+        for d in &unit.documents {
+            if let Some(comment) = &d.origin.comment_id {
+                self.seen_comments.insert(key(d, comment));
+            }
+        }
         let dropped = before - unit.documents.len();
         self.totals.repeats_dropped += dropped as u64;
         is_item || !unit.documents.is_empty()
@@ -554,6 +562,25 @@ mod tests {
         assert_eq!(outcome.summary.totals.repeats_dropped, 2);
         let lines = std::fs::read_to_string(dir.path().join("findings.jsonl")).unwrap();
         assert_eq!(lines.lines().count(), 2);
+    }
+
+    #[test]
+    fn a_comment_of_two_documents_keeps_both() {
+        let SourceEvent::Documents(mut u) = comment("OPS", "1", "c1", "card 4929 1234 5678 9015")
+        else {
+            unreachable!()
+        };
+        let mut selection = u.documents[0].clone();
+        selection.text = "selected: card 4539 1488 0343 6467".into();
+        u.documents.push(selection);
+        let events = vec![
+            container("OPS"),
+            unit("OPS", "1", "nothing"),
+            SourceEvent::Documents(u),
+        ];
+        let (outcome, _dir) = scan(events);
+        assert_eq!(outcome.summary.containers[0].findings, 2);
+        assert_eq!(outcome.summary.totals.repeats_dropped, 0);
     }
 
     #[test]
