@@ -171,6 +171,41 @@ impl Origin {
 pub struct Document {
     pub origin: Origin,
     pub text: String,
+    /// Where `text` differs in length from the text it was read from
+    /// (invisible characters removed from a title or a plain file): findings
+    /// report their span in that original text. Empty: the same offsets.
+    pub offsets: OffsetMap,
+}
+
+/// Offsets of a normalised text back to its original: checkpoints
+/// (offset in the normalised text, offset in the original) at every place the
+/// two drift apart; between checkpoints the texts run in step.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OffsetMap(Vec<(usize, usize)>);
+
+impl OffsetMap {
+    /// Record that normalised offset `at` is original offset `original`.
+    pub fn push(&mut self, at: usize, original: usize) {
+        if self.0.last().is_some_and(|&(a, _)| a == at) {
+            self.0.pop();
+        }
+        self.0.push((at, original));
+    }
+
+    /// The original offset of normalised offset `at`.
+    pub fn original(&self, at: usize) -> usize {
+        match self.0.partition_point(|&(a, _)| a <= at) {
+            0 => at,
+            i => {
+                let (a, o) = self.0[i - 1];
+                o + (at - a)
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 /// How bad a finding is if it leaks.

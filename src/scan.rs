@@ -456,6 +456,7 @@ mod tests {
                     comment_id: None,
                 },
                 text: text.into(),
+                offsets: Default::default(),
             }],
             warnings: Vec::new(),
             unread: Vec::new(),

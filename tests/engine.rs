@@ -110,6 +110,7 @@ fn doc(text: &str) -> Document {
             comment_id: None,
         },
         text: text.into(),
+        offsets: Default::default(),
     }
 }
 

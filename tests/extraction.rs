@@ -214,6 +214,7 @@ fn found(engine: &Engine, text: &str) -> Vec<String> {
             comment_id: None,
         },
         text: text.to_string(),
+        offsets: Default::default(),
     };
     let mut e: Vec<String> = engine
         .scan(&doc)
@@ -269,6 +270,36 @@ fn invisible_characters_in_a_plain_file_do_not_hide_a_value() {
     .unwrap();
     let (_, findings, _) = scan_files(dir.path(), &[]);
     assert_eq!(entities_in(&findings, "notes.txt"), ["EMAIL_ADDRESS"]);
+}
+
+#[test]
+fn a_finding_in_a_plain_file_spans_its_value_in_the_file_as_written() {
+    let (dir, docs) = docs_dir();
+    let written = "id\u{200B} card 4929\u{3000}1234\u{00AD} 5678\u{200B} 9015 and mail maria\u{00AD}.lopez@globex-corp.com";
+    std::fs::write(docs.join("notes.txt"), written).unwrap();
+    let (_, findings, _) = scan_files(dir.path(), &["--reveal"]);
+    let mine: Vec<&Value> = findings
+        .iter()
+        .filter(|f| {
+            f["item_id"]
+                .as_str()
+                .is_some_and(|i| i.ends_with("notes.txt"))
+        })
+        .collect();
+    assert_eq!(mine.len(), 2, "{mine:?}");
+    for f in mine {
+        let (start, end) = (
+            f["start"].as_u64().unwrap() as usize,
+            f["end"].as_u64().unwrap() as usize,
+        );
+        let span = &written[start..end];
+        let folded: String = span
+            .chars()
+            .filter(|c| !matches!(c, '\u{200B}' | '\u{00AD}'))
+            .map(|c| if c == '\u{3000}' { ' ' } else { c })
+            .collect();
+        assert_eq!(folded, f["match"].as_str().unwrap(), "{f}");
+    }
 }
 
 /// The demo site with a Jira description nested past serde_json's limit and

@@ -272,6 +272,7 @@ pub fn as_documents(texts: Vec<String>) -> Vec<withhold::model::Document> {
                 comment_id: None,
             },
             text,
+            offsets: Default::default(),
         })
         .collect()
 }

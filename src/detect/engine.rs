@@ -537,8 +537,9 @@ impl Engine {
             severity: p.severity,
             confidence: p.confidence,
             origin: Arc::clone(origin),
-            start: p.start,
-            end: p.end,
+            // Spans are in the text the document was read from.
+            start: doc.offsets.original(p.start),
+            end: doc.offsets.original(p.end),
             masked: mask(p.category, entity, p.value),
             fingerprint,
             test_value: p.test_value,
@@ -593,6 +594,7 @@ impl Engine {
                 let doc = Document {
                     origin: origin(n),
                     text: ex.text.clone(),
+                    offsets: Default::default(),
                 };
                 let scan = self.scan(&doc);
                 let mine: Vec<&Finding> = scan
@@ -636,6 +638,7 @@ impl Engine {
                 let doc = Document {
                     origin: origin(n),
                     text: text.clone(),
+                    offsets: Default::default(),
                 };
                 let scan = self.scan(&doc);
                 let hits: Vec<&str> = scan

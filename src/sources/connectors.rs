@@ -230,6 +230,7 @@ pub fn events(records: &[ConnectorRecord]) -> Vec<SourceEvent> {
         .map(|(field, text)| Document {
             origin: origin(field),
             text: text.clone(),
+            offsets: Default::default(),
         })
         .collect();
         out.push(SourceEvent::Unit(ItemUnit {

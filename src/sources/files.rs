@@ -159,7 +159,7 @@ pub fn collect(paths: &[std::path::PathBuf], interrupt: &Interrupt) -> SourceDat
                     let extracted = extract(&rel, &content);
                     drop(content);
                     warnings.extend(extracted.warnings);
-                    let text = extracted.text;
+                    let (text, offsets) = (extracted.text, extracted.offsets);
                     let unread: Vec<String> = extracted.failed.into_iter().collect();
                     let origin = Origin {
                         product: Product::Files,
@@ -179,7 +179,11 @@ pub fn collect(paths: &[std::path::PathBuf], interrupt: &Interrupt) -> SourceDat
                             version: None,
                             updated: None,
                         },
-                        documents: vec![Document { origin, text }],
+                        documents: vec![Document {
+                            origin,
+                            text,
+                            offsets,
+                        }],
                         warnings,
                         unread,
                         comment_public: Default::default(),

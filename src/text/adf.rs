@@ -176,6 +176,7 @@ impl Walker {
             text: self.sink.finish(),
             warnings: self.warnings.finish(),
             failed: self.failed,
+            offsets: Default::default(),
         }
     }
 

@@ -35,14 +35,19 @@ pub struct Extracted {
     /// Why the body could not be read to the end (or at all). When set, the
     /// item it belongs to is failed, not scanned, whatever `text` holds.
     pub failed: Option<String>,
+    /// Offsets of `text` in the input, where normalising moved them
+    /// ([`Extracted::plain`] only; extractors report offsets in their text).
+    pub offsets: crate::model::OffsetMap,
 }
 
 impl Extracted {
     /// Text that needs no extraction (a title, a plain-text field), with
     /// invisible characters normalised like extracted text.
     pub fn plain(text: &str) -> Self {
+        let (text, offsets) = normalise_mapped(text);
         Extracted {
-            text: normalise(text).into_owned(),
+            text,
+            offsets,
             ..Extracted::default()
         }
     }
@@ -149,6 +154,28 @@ pub fn normalise(s: &str) -> Cow<'_, str> {
         return Cow::Borrowed(s);
     }
     Cow::Owned(s.chars().filter_map(fold_char).collect())
+}
+
+/// [`normalise`], with the offsets of the result in `s`.
+pub fn normalise_mapped(s: &str) -> (String, crate::model::OffsetMap) {
+    let mut map = crate::model::OffsetMap::default();
+    if !needs_care(s) || s.chars().all(|c| fold_char(c) == Some(c)) {
+        return (s.to_string(), map);
+    }
+    let mut out = String::with_capacity(s.len());
+    for (i, c) in s.char_indices() {
+        match fold_char(c) {
+            Some(f) => {
+                out.push(f);
+                if f.len_utf8() != c.len_utf8() {
+                    // The next character starts where the original's does.
+                    map.push(out.len(), i + c.len_utf8());
+                }
+            }
+            None => map.push(out.len(), i + c.len_utf8()),
+        }
+    }
+    (out, map)
 }
 
 /// Most distinct warnings kept per body; a pathological body could otherwise
@@ -326,6 +353,21 @@ impl Sink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn normalised_offsets_map_back_to_the_original() {
+        let original = "mail a\u{200B}b@x.io then\u{3000}4111\u{00AD}1111";
+        let (text, map) = normalise_mapped(original);
+        assert_eq!(text, "mail ab@x.io then 41111111");
+        for needle in ["ab@x.io", "41111111", "then"] {
+            let start = text.find(needle).unwrap();
+            let end = start + needle.len();
+            let (os, oe) = (map.original(start), map.original(end));
+            let folded: String = original[os..oe].chars().filter_map(fold_char).collect();
+            assert_eq!(folded, needle, "{needle}: {os}..{oe}");
+        }
+        assert!(normalise_mapped("plain").1.is_empty());
+    }
 
     #[test]
     fn blocks_collapse_and_trim() {

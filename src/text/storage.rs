@@ -71,6 +71,7 @@ pub fn storage_to_text_limited(xhtml: &str, max_bytes: usize) -> Extracted {
         text: x.sink.finish(),
         warnings: x.warnings.finish(),
         failed: None,
+        offsets: Default::default(),
     }
 }
 

@@ -136,6 +136,7 @@ pub fn project_container(base: &str, pr: &Value) -> Container {
 
 /// The document holding a container's name (metadata, contributed even when in-app data is off).
 pub fn container_document(c: &Container) -> Document {
+    let (text, offsets) = crate::text::normalise_mapped(&c.name);
     Document {
         origin: Origin {
             product: c.product,
@@ -145,7 +146,8 @@ pub fn container_document(c: &Container) -> Document {
             field: Field::ContainerName,
             comment_id: None,
         },
-        text: c.name.clone(),
+        text,
+        offsets,
     }
 }
 
@@ -347,6 +349,7 @@ pub fn add_doc(
             comment_id,
         },
         text: extracted.text,
+        offsets: extracted.offsets,
     });
 }
 
