@@ -80,6 +80,16 @@ fn names_in(dir: &Path) -> Vec<String> {
 
 #[test]
 fn sigint_mid_crawl_writes_every_output_marked_interrupted_and_exits_3() {
+    signal_mid_crawl("INT");
+}
+
+#[test]
+fn sigterm_mid_crawl_writes_every_output_marked_interrupted_and_exits_3() {
+    signal_mid_crawl("TERM");
+}
+
+/// Send SIG`signal` to a crawl under way and check every output says so.
+fn signal_mid_crawl(signal: &str) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let site = slow_site(&runtime);
     let items = {
@@ -93,7 +103,7 @@ fn sigint_mid_crawl_writes_every_output_marked_interrupted_and_exits_3() {
         out.join("findings.jsonl.tmp").exists() && site.stats().total >= 15
     });
     let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
@@ -108,7 +118,7 @@ fn sigint_mid_crawl_writes_every_output_marked_interrupted_and_exits_3() {
     assert!(summary["interruption"]
         .as_str()
         .unwrap()
-        .contains("interrupted (SIGINT)"));
+        .contains(&format!("interrupted (SIG{signal})")));
     // The crawl stopped: not everything was read, and nothing is complete.
     assert!(
         summary["totals"]["items_scanned"].as_u64().unwrap() < items as u64,
