@@ -27,14 +27,17 @@
 //!   after the limit rather than inflated into memory;
 //! - a redirect to another host (or port) is refused: the credential never
 //!   leaves the site it was given for ([`RequestError::RedirectRefused`]);
-//! - `X-RateLimit-NearLimit: true` slows the pace for a while: requests go
-//!   one at a time, each after a short pause;
+//! - before each request, the [`Pacer`](super::pacer::Pacer) waits just
+//!   long enough to stay under the budget the server announced
+//!   (`X-RateLimit-*`, `Beta-RateLimit*`, `X-RateLimit-NearLimit`), so that a
+//!   long crawl gets few 429s; without those headers it adds no delay;
 //! - 401 is [`RequestError::Unauthorized`] (never retried), 404 is
 //!   [`RequestError::NotFound`] (Atlassian hides what the account cannot see).
 //!
 //! The token is kept only inside the prepared `Authorization` header, marked
 //! sensitive, and never appears in errors, logs or `Debug` output.
 
+use super::pacer::{Pacer, PacerConfig, Ticket};
 use crate::text::deep_json;
 use base64::Engine as _;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING};
@@ -155,11 +158,12 @@ pub struct ClientConfig {
     /// Largest response body, compressed and after decompression
     /// (`--max-response-mb`).
     pub max_response_bytes: u64,
-    /// Pause before each request while the site says it is near its limit
-    /// (requests then also go one at a time).
-    pub near_limit_pause: Duration,
-    /// How long a `X-RateLimit-NearLimit: true` keeps the pace slow.
-    pub near_limit_hold: Duration,
+    /// With the announced budget spent and no refill rate announced,
+    /// requests go one at a time, this long after the last answer.
+    pub probe_pause: Duration,
+    /// A budget estimate without a rate or reset is forgotten this long
+    /// after the server last announced it.
+    pub pace_hold: Duration,
     /// Time limit of one request.
     pub request_timeout: Duration,
     /// Live counters for the progress display (requests and retries per product).
@@ -176,8 +180,8 @@ impl Default for ClientConfig {
             backoff_cap: Duration::from_secs(30),
             max_wait: Duration::from_secs(15 * 60),
             max_response_bytes: 64 * 1024 * 1024,
-            near_limit_pause: Duration::from_millis(50),
-            near_limit_hold: Duration::from_secs(2),
+            probe_pause: Duration::from_millis(50),
+            pace_hold: Duration::from_secs(2),
             request_timeout: Duration::from_secs(60),
             progress: None,
         }
@@ -185,7 +189,7 @@ impl Default for ClientConfig {
 }
 
 /// Requests made, by endpoint.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct RequestStats {
     /// Every request sent, retries included.
     pub total: u64,
@@ -195,6 +199,12 @@ pub struct RequestStats {
     pub retries: u64,
     /// 429 answers received.
     pub rate_limited: u64,
+    /// 429s per 1,000 requests sent (computed by [`Client::stats`]).
+    pub rate_limited_per_1000: f64,
+    /// Requests the pacer held back to stay under the announced budget.
+    pub paced: u64,
+    /// Their total delay, in milliseconds.
+    pub paced_ms: u64,
     /// 5xx answers and transport errors received.
     pub server_errors: u64,
     /// Answers that carried `X-RateLimit-NearLimit: true`.
@@ -211,8 +221,6 @@ struct Pace {
     /// No request to an endpoint may be sent before its instant (a 429 of
     /// that endpoint).
     endpoint_not_before: HashMap<String, Instant>,
-    /// Requests pause a little until this instant (near the limit).
-    slow_until: Option<Instant>,
 }
 
 /// One answer: its JSON body and the headers that matter for paging.
@@ -231,8 +239,8 @@ pub struct Client {
     auth: HeaderValue,
     config: ClientConfig,
     sem: Semaphore,
-    /// One request at a time while the site says it is near its limit.
-    slow_lane: Semaphore,
+    /// When the next request may go, from the budget the server announced.
+    pacer: Pacer,
     pace: Mutex<Pace>,
     /// Held (shared) from the last window check until a request's answer
     /// arrives, and exclusively while a 429/503 announces a window: no
@@ -291,7 +299,11 @@ impl Client {
             free_slots: Mutex::new((0..slots).rev().collect()),
             auth: auth.header()?,
             sem: Semaphore::new(config.concurrency.max(1)),
-            slow_lane: Semaphore::new(1),
+            pacer: Pacer::new(PacerConfig {
+                probe_pause: config.probe_pause,
+                hold: config.pace_hold,
+                max_wait: config.backoff_cap,
+            }),
             config,
             pace: Mutex::new(Pace::default()),
             gate: tokio::sync::RwLock::new(()),
@@ -301,7 +313,9 @@ impl Client {
 
     /// What was sent so far.
     pub fn stats(&self) -> RequestStats {
-        self.stats.lock().map(|s| s.clone()).unwrap_or_default()
+        let mut s = self.stats.lock().map(|s| s.clone()).unwrap_or_default();
+        s.rate_limited_per_1000 = per_1000(s.rate_limited, s.total);
+        s
     }
 
     fn count(&self, endpoint: &str, retry: bool, f: impl FnOnce(&mut RequestStats)) {
@@ -373,15 +387,6 @@ impl Client {
         }
     }
 
-    fn slow(&self) -> bool {
-        let now = Instant::now();
-        self.pace
-            .lock()
-            .ok()
-            .and_then(|p| p.slow_until)
-            .is_some_and(|t| t > now)
-    }
-
     /// Open a window: for the whole site, or for one endpoint.
     fn push_not_before(&self, endpoint: Option<&str>, until: Instant) {
         if let Ok(mut p) = self.pace.lock() {
@@ -399,11 +404,17 @@ impl Client {
         }
     }
 
-    fn mark_near_limit(&self) {
-        let until = Instant::now() + self.config.near_limit_hold;
-        if let Ok(mut p) = self.pace.lock() {
-            p.slow_until = Some(until);
+    /// Wait for the pacer, counting (and, when long, showing) the delay.
+    async fn paced(&self, endpoint: &str) -> Ticket<'_> {
+        let ticket = self.pacer.ready(endpoint).await;
+        if !ticket.waited.is_zero() {
+            let ms = u64::try_from(ticket.waited.as_millis()).unwrap_or(u64::MAX);
+            self.bump(|s| {
+                s.paced += 1;
+                s.paced_ms = s.paced_ms.saturating_add(ms);
+            });
         }
+        ticket
     }
 
     /// GET `url` (absolute) and parse its JSON (of any depth), with retries.
@@ -437,9 +448,13 @@ impl Client {
                     last,
                 });
             }
-            // Wait out any open window, then take a slot, then re-check: the
-            // window may have opened while we queued for the slot.
+            // Wait out any open window, then the pacer, then take a slot,
+            // then re-check: the window may have opened while we queued.
+            // Pacing comes before the slot so that a request held back for
+            // its endpoint's budget does not hold a slot another endpoint
+            // could use.
             self.wait_for_window(endpoint).await?;
+            let ticket = self.paced(endpoint).await;
             let permit = self
                 .sem
                 .acquire()
@@ -455,24 +470,11 @@ impl Client {
                 free: &self.free_slots,
                 _permit: permit,
             };
-            // Near the limit, requests go one at a time with a pause, so
-            // that few are in flight when a 429 announces a window.
-            let lane = if self.slow() {
-                let lane = self
-                    .slow_lane
-                    .acquire()
-                    .await
-                    .map_err(|_| RequestError::Config("the client was closed".into()))?;
-                tokio::time::sleep(self.config.near_limit_pause).await;
-                Some(lane)
-            } else {
-                None
-            };
             // The window may have opened while we queued: never send inside it.
             let gate = self.gate.read().await;
             if self.wait_needed(endpoint).is_some() {
                 drop(gate);
-                drop(lane);
+                drop(ticket);
                 drop(permit);
                 continue;
             }
@@ -489,6 +491,7 @@ impl Client {
             let resp = match sent {
                 Ok(r) => r,
                 Err(e) => {
+                    drop(ticket);
                     drop(permit);
                     self.count(endpoint, retry, |s| s.server_errors += 1);
                     if let Some(refused) = cross_host(&e) {
@@ -509,9 +512,10 @@ impl Client {
             if header_str(&headers, "x-ratelimit-nearlimit")
                 .is_some_and(|v| v.eq_ignore_ascii_case("true"))
             {
-                self.mark_near_limit();
                 self.bump(|s| s.near_limit += 1);
             }
+            // Every answer, 429s included, tells the pacer what is left.
+            ticket.answered(status, &headers);
             if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE
             {
                 if status == StatusCode::TOO_MANY_REQUESTS {
@@ -640,6 +644,15 @@ pub fn limits_whole_site(status: StatusCode, h: &HeaderMap) -> bool {
     .iter()
     .filter_map(|n| header_str(h, n))
     .any(|v| v.to_ascii_lowercase().contains("tenant"))
+}
+
+/// `n` per 1,000 of `total` (0 when nothing was sent).
+pub fn per_1000(n: u64, total: u64) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        n as f64 * 1000.0 / total as f64
+    }
 }
 
 /// A redirect our policy refused: the hosts only, never a path or a query.

@@ -44,6 +44,7 @@ pub mod client;
 mod confluence;
 pub mod convert;
 mod jira;
+pub mod pacer;
 pub mod paging;
 pub mod preflight;
 
