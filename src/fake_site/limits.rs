@@ -1,7 +1,7 @@
 //! The token bucket, error injection and the `Retry-After` bookkeeping.
 
 use super::util::{iso_minute_ceil, mix, Reply};
-use super::{error_reply, FakeSiteConfig, Product, RETRY_GRACE};
+use super::{error_reply, FakeSiteConfig, Product, RateLimitHeaders, RETRY_GRACE};
 use axum::http::StatusCode;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -27,6 +27,7 @@ pub(crate) struct Limits {
     rate: Option<f64>,
     burst: f64,
     near_limit_below: f64,
+    headers: RateLimitHeaders,
     error_rate: f64,
     seed: u64,
     counter: AtomicU64,
@@ -49,6 +50,7 @@ impl Limits {
             rate: c.rate_limit_per_sec.filter(|r| *r > 0.0),
             burst,
             near_limit_below: c.near_limit_below,
+            headers: c.rate_limit_headers,
             error_rate: c.error_rate,
             seed: c.seed,
             counter: AtomicU64::new(0),
@@ -85,40 +87,60 @@ impl Limits {
             Product::Confluence => "confluence-quota-tenant-based",
             _ => "jira-quota-tenant-based",
         };
-        let mut r = error_reply(
+        let r = error_reply(
             product,
             StatusCode::TOO_MANY_REQUESTS,
             "Rate limit exceeded.",
         )
-        .header("X-RateLimit-Limit", format!("{}", self.burst as u64))
-        .header("X-RateLimit-Remaining", "0")
-        .header(
-            "X-RateLimit-Reset",
-            iso_minute_ceil(SystemTime::now() + Duration::from_secs(secs)),
-        )
         .header("RateLimit-Reason", reason)
-        .header("X-Beta-Ratelimit-Reason", tenant)
-        .header("X-RateLimit-NearLimit", "true");
+        .header("X-Beta-Ratelimit-Reason", tenant);
+        let mut r = self.budget(r, product, 0.0, rate);
         r.retry_after = Some(secs);
         Some(r)
     }
 
     /// Rate-limit headers on an answered request.
-    pub fn annotate(&self, r: &mut Reply, _product: Product) {
-        if self.rate.is_none() {
-            return;
-        }
+    pub fn annotate(&self, r: &mut Reply, product: Product) {
+        let Some(rate) = self.rate else { return };
         let tokens = lock(&self.bucket).tokens;
-        let mut out = std::mem::replace(r, Reply::ok(serde_json::Value::Null))
+        let out = std::mem::replace(r, Reply::ok(serde_json::Value::Null));
+        *r = self.budget(out, product, tokens, rate);
+    }
+
+    /// The headers announcing the bucket with `tokens` left (see the module
+    /// docs of `fake_site`), as far as [`RateLimitHeaders`] allows.
+    fn budget(&self, r: Reply, product: Product, tokens: f64, rate: f64) -> Reply {
+        if self.headers == RateLimitHeaders::None {
+            return r;
+        }
+        let left = tokens.max(0.0).floor() as u64;
+        let to_full = ((self.burst - tokens.max(0.0)) / rate).max(0.0);
+        let mut r = r
             .header("X-RateLimit-Limit", format!("{}", self.burst as u64))
+            .header("X-RateLimit-Remaining", format!("{left}"))
             .header(
-                "X-RateLimit-Remaining",
-                format!("{}", tokens.max(0.0).floor() as u64),
+                "X-RateLimit-Reset",
+                iso_minute_ceil(SystemTime::now() + Duration::from_secs_f64(to_full)),
             );
         if tokens / self.burst < self.near_limit_below {
-            out = out.header("X-RateLimit-NearLimit", "true");
+            r = r.header("X-RateLimit-NearLimit", "true");
         }
-        *r = out;
+        if self.headers == RateLimitHeaders::All {
+            let policy = match product {
+                Product::Confluence => "confluence-burst",
+                _ => "jira-burst",
+            };
+            r = r
+                .header(
+                    "Beta-RateLimit-Policy",
+                    format!("\"{policy}\";q={rate};w=1"),
+                )
+                .header(
+                    "Beta-RateLimit",
+                    format!("\"{policy}\";r={left};t={}", to_full.ceil() as u64),
+                );
+        }
+        r
     }
 
     /// Deterministic error injection: request n fails when a hash of (seed, n)

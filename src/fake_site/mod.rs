@@ -37,6 +37,21 @@
 //!   requests to that route. The token bucket's 429s carry
 //!   `X-Beta-Ratelimit-Reason: {product}-quota-tenant-based`: the bucket is
 //!   site-wide, and says so.
+//! - With a rate limit on, every answered request (and every 429) announces
+//!   the bucket the way Atlassian announces its limits: `X-RateLimit-Limit`
+//!   (the bucket size), `X-RateLimit-Remaining` (whole tokens left),
+//!   `X-RateLimit-Reset` (when the bucket is full again, rounded up to the
+//!   ISO minute as Atlassian does), `X-RateLimit-NearLimit: true` under
+//!   `near_limit_below`, and the beta pair
+//!   `Beta-RateLimit-Policy: "{product}-burst";q={rate};w=1` and
+//!   `Beta-RateLimit: "{product}-burst";r={remaining};t={seconds to full}`
+//!   (`{product}` is `confluence` or `jira`). Answers carry no reason, as on
+//!   the real API: only a 429 says what was limited.
+//!   [`FakeSiteConfig::rate_limit_headers`] drops the beta pair
+//!   ([`RateLimitHeaders::NoBeta`]: a client then knows no rate) or every
+//!   budget header ([`RateLimitHeaders::None`]: 429s keep `Retry-After` and
+//!   their reasons, so a client still knows what to wait for, but cannot
+//!   pace).
 //!
 //! Faults a test can inject (all off by default): `rate_limit_per_sec` /
 //! `burst` (429 with `Retry-After`), `error_rate` (503 / 500), `latency`
@@ -105,6 +120,19 @@ use util::Reply;
 /// still forgiven (they were in flight before the client saw the answer).
 pub const RETRY_GRACE: Duration = Duration::from_millis(100);
 
+/// What the token bucket announces on answered requests and 429s.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RateLimitHeaders {
+    /// `X-RateLimit-*` and the beta `Beta-RateLimit-Policy` / `Beta-RateLimit`.
+    #[default]
+    All,
+    /// `X-RateLimit-*` only: no rate is announced.
+    NoBeta,
+    /// No budget at all: a 429 carries `Retry-After` and its reasons only,
+    /// answered requests nothing (a client cannot pace).
+    None,
+}
+
 /// How a fake site behaves.
 #[derive(Debug, Clone)]
 pub struct FakeSiteConfig {
@@ -115,6 +143,8 @@ pub struct FakeSiteConfig {
     pub rate_limit_per_sec: Option<f64>,
     /// Bucket size.
     pub burst: u32,
+    /// Which rate-limit headers announce the bucket.
+    pub rate_limit_headers: RateLimitHeaders,
     /// Fraction of requests answered 503 (with `Retry-After: 1`) or 500.
     pub error_rate: f64,
     /// Added to every response.
@@ -138,6 +168,7 @@ impl Default for FakeSiteConfig {
             token: "fake-token".to_string(),
             rate_limit_per_sec: None,
             burst: 10,
+            rate_limit_headers: RateLimitHeaders::All,
             error_rate: 0.0,
             latency: Duration::ZERO,
             seed: 1,

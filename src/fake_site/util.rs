@@ -55,7 +55,8 @@ fn lower(name: &'static str) -> &'static str {
         "RateLimit-Reason" => "ratelimit-reason",
         "Beta-Retry-After" => "beta-retry-after",
         "X-Beta-Ratelimit-Reason" => "x-beta-ratelimit-reason",
-        "Beta-Ratelimit-Policy" => "beta-ratelimit-policy",
+        "Beta-Ratelimit-Policy" | "Beta-RateLimit-Policy" => "beta-ratelimit-policy",
+        "Beta-RateLimit" => "beta-ratelimit",
         "Location" => "location",
         other => other,
     }
