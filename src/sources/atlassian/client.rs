@@ -203,7 +203,8 @@ pub struct RequestStats {
     pub rate_limited_per_1000: f64,
     /// Requests the pacer held back to stay under the announced budget.
     pub paced: u64,
-    /// Their total delay, in milliseconds.
+    /// Their delays added up, in milliseconds (requests wait side by side,
+    /// so this may exceed the crawl's duration).
     pub paced_ms: u64,
     /// 5xx answers and transport errors received.
     pub server_errors: u64,

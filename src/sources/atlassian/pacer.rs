@@ -94,7 +94,7 @@ pub fn parse_reset(v: &str, now: SystemTime) -> Option<Duration> {
         let (minute, zone) = v.split_at(v.find(['Z', 'z', '+']).filter(|i| *i >= 16)?);
         format!("{minute}:00{zone}").parse::<jiff::Timestamp>().ok()
     })?;
-    let when = SystemTime::try_from(ts).ok()?;
+    let when = SystemTime::from(ts);
     let left = when.duration_since(now).unwrap_or(Duration::ZERO);
     (left <= Duration::from_secs(86_400)).then_some(left)
 }
@@ -202,8 +202,8 @@ fn beta(h: &HeaderMap) -> Announcement {
 
 /// Everything one answer's headers say about the budget. The beta headers
 /// are preferred (they carry the rate and a reset in seconds); the legacy
-/// ones fill what they leave out, and the smaller `remaining` of the two is
-/// kept, being the one that runs out first.
+/// ones fill what they leave out, and the smaller `remaining` and `limit` of
+/// the two are kept, being the ones that run out first.
 pub fn announcement(h: &HeaderMap, now: SystemTime) -> Announcement {
     let old = legacy(h, "x-ratelimit-", now);
     let beta_old = legacy(h, "x-beta-ratelimit-", now);
@@ -223,7 +223,9 @@ pub fn announcement(h: &HeaderMap, now: SystemTime) -> Announcement {
         _ => Some(s),
     });
     Announcement {
-        limit: new.limit.or(beta_old.limit).or(old.limit),
+        // The smallest limit caps the estimate: a quota `q` per window may
+        // still come with a smaller burst (`X-RateLimit-Limit`).
+        limit: min(min(new.limit, beta_old.limit), old.limit),
         remaining: min(min(new.remaining, beta_old.remaining), old.remaining),
         reset_in: new.reset_in.or(beta_old.reset_in).or(old.reset_in),
         rate: new.rate,
@@ -569,7 +571,7 @@ mod tests {
 
     fn at(iso: &str) -> SystemTime {
         let ts: jiff::Timestamp = iso.parse().unwrap();
-        SystemTime::try_from(ts).unwrap()
+        SystemTime::from(ts)
     }
 
     #[test]
@@ -619,7 +621,7 @@ mod tests {
             ]),
             SystemTime::now(),
         );
-        assert_eq!(a.limit, Some(100_100.0));
+        assert_eq!(a.limit, Some(350.0), "the smaller limit caps");
         assert_eq!(a.remaining, Some(99_000.0));
         assert_eq!(a.reset_in, Some(Duration::from_secs(1800)));
         let rate = a.rate.unwrap();
