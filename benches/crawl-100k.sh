@@ -34,7 +34,9 @@ rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(f"{work
 print(open(f"{work}/serve.log").read().strip())
 print(f"items scanned {t['items_scanned']} of {t['items_seen']} seen, {t['documents']} documents, {t['bytes']/1e6:.1f} MB, {t['findings']} findings")
 print(f"wall {secs:.1f} s: {t['items_scanned']/secs:.0f} items/s, {req['total']/secs:.0f} requests/s (server limit {rate:.0f}/s), "
-      f"{req['total']} requests = {1000*req['total']/max(1,t['items_scanned']):.1f} per 1,000 items, retries {req['retries']}, 429s {req['rate_limited']}")
+      f"{req['total']} requests = {1000*req['total']/max(1,t['items_scanned']):.1f} per 1,000 items, retries {req['retries']}, 429s {req['rate_limited']} "
+      f"= {req.get('rate_limited_per_1000', 1000*req['rate_limited']/max(1,req['total'])):.1f} per 1,000 requests, "
+      f"paced {req.get('paced', 0)} ({req.get('paced_ms', 0)/1000:.1f} s of waits)")
 print(f"peak RSS {rss/1024:.0f} MiB")
 print("coverage:", sorted({c['status'] for c in s['containers']}))
 PY

@@ -300,6 +300,26 @@ fn load_connectors(args: &VerdictArgs, demo: bool) -> Result<Vec<ConnectorRecord
 /// Rows of the terminal table.
 const TOP_ROWS: usize = 12;
 
+/// The crawl's requests in one line: how many, retries, and 429s per 1,000
+/// requests (the figure pacing exists to keep low).
+fn requests_line(crawl: &serde_json::Value) -> Option<String> {
+    let r = crawl.get("requests")?;
+    let n = |k: &str| r.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+    let per_1000 = r
+        .get("rate_limited_per_1000")
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0);
+    Some(format!(
+        "Requests: {} sent, {} retries, {} rate-limited (429) = {:.1} per 1,000 requests; {} paced ({:.1} s of waits).",
+        n("total"),
+        n("retries"),
+        n("rate_limited"),
+        per_1000,
+        n("paced"),
+        n("paced_ms") as f64 / 1000.0
+    ))
+}
+
 /// The short summary printed after every scan: totals, the top of the
 /// ranking, and where the files are.
 fn terminal_summary(s: &Summary, paths: &OutputPaths) -> String {
@@ -320,6 +340,9 @@ fn terminal_summary(s: &Summary, paths: &OutputPaths) -> String {
         t.findings,
         t.test_values
     );
+    if let Some(line) = s.crawl.as_ref().and_then(requests_line) {
+        let _ = writeln!(out, "{line}");
+    }
     for p in &s.run.products {
         if p.status != ProductStatus::Scanned {
             let _ = writeln!(out, "{}", p.line());

@@ -476,11 +476,16 @@ pub fn record(page: &mut String, s: &Summary) {
         entry(
             "Requests",
             format!(
-                "{} sent, {} retries, {} rate-limited (429), {} server errors",
+                "{} sent, {} retries, {} rate-limited (429) = {:.1} per 1,000 requests, {} server errors, {} paced to stay under the announced limit",
                 n("/requests/total"),
                 n("/requests/retries"),
                 n("/requests/rate_limited"),
-                n("/requests/server_errors")
+                crawl
+                    .pointer("/requests/rate_limited_per_1000")
+                    .and_then(|v| v.as_f64())
+                    .unwrap_or(0.0),
+                n("/requests/server_errors"),
+                n("/requests/paced")
             ),
         );
     }
