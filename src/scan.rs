@@ -153,16 +153,12 @@ impl Tally<'_> {
     fn absorb(
         &mut self,
         scan: DocumentScan,
-        public: &BTreeMap<String, bool>,
+        comments: &BTreeMap<String, crate::sources::CommentMeta>,
         writer: &mut impl Write,
     ) -> anyhow::Result<()> {
         for f in &scan.findings {
-            let visible = f
-                .origin
-                .comment_id
-                .as_ref()
-                .and_then(|id| public.get(id).copied());
-            write_finding(writer, f, visible).context("writing findings.jsonl")?;
+            let meta = f.origin.comment_id.as_ref().and_then(|id| comments.get(id));
+            write_finding(writer, f, meta).context("writing findings.jsonl")?;
             self.finding(f);
         }
         for ((reason, entity), n) in scan.suppressed {
@@ -226,7 +222,7 @@ fn scan_batch(
             }
         }
         for scan in doc_scans {
-            tally.absorb(scan, &unit.comment_public, writer)?;
+            tally.absorb(scan, &unit.comments, writer)?;
         }
     }
     batch.clear();
@@ -460,7 +456,7 @@ mod tests {
             }],
             warnings: Vec::new(),
             unread: Vec::new(),
-            comment_public: Default::default(),
+            comments: Default::default(),
         })
     }
 
