@@ -250,9 +250,36 @@ pub(crate) async fn crawl(
     Ok((walk.problems, walk.report))
 }
 
+/// A comment or item id, held without an allocation when numeric (as
+/// Confluence ids are): the walk remembers every comment of the site.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Id {
+    Num(u64),
+    Text(Box<str>),
+}
+
+impl Id {
+    fn new(s: &str) -> Id {
+        match s.parse::<u64>() {
+            // Only the canonical form: "007" must stay "007".
+            Ok(n) if n.to_string() == s => Id::Num(n),
+            _ => Id::Text(s.into()),
+        }
+    }
+}
+
+impl std::fmt::Display for Id {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Id::Num(n) => write!(f, "{n}"),
+            Id::Text(s) => f.write_str(s),
+        }
+    }
+}
+
 /// What a comment id stands for in the walk.
 struct Seen {
-    owner: String,
+    owner: Id,
     /// Read from a listing (site-wide or per item), not only from `/children`.
     listed: bool,
     /// Its replies were asked for.
@@ -280,7 +307,7 @@ struct Walk {
     ctx: Arc<Ctx>,
     kind: CommentKind,
     owners: Owners,
-    seen: HashMap<String, Seen>,
+    seen: HashMap<Id, Seen>,
     tasks: JoinSet<Done>,
     todo: VecDeque<Job>,
     problems: Problems,
@@ -348,7 +375,7 @@ impl Walk {
                 .seen
                 .iter()
                 .filter(|(_, s)| !s.walked)
-                .map(|(id, _)| id.clone())
+                .map(|(id, _)| id.to_string())
                 .collect();
             self.todo.extend(
                 pending
@@ -381,7 +408,7 @@ impl Walk {
             if chosen.len() >= target {
                 break;
             }
-            if self.seen.contains_key(&id) && taken.insert(id.clone()) {
+            if self.seen.contains_key(&Id::new(&id)) && taken.insert(id.clone()) {
                 chosen.push(id);
             }
         }
@@ -457,7 +484,7 @@ impl Walk {
         let (ctx, kind) = (self.ctx.clone(), self.kind);
         match &job {
             Job::Children(id, _) => {
-                if let Some(s) = self.seen.get_mut(id) {
+                if let Some(s) = self.seen.get_mut(&Id::new(id)) {
                     s.walked = true;
                 }
             }
@@ -501,8 +528,8 @@ impl Walk {
             Job::Children(id, p) => (
                 Some(id.clone()),
                 self.seen
-                    .get(id)
-                    .map(|s| s.owner.clone())
+                    .get(&Id::new(id))
+                    .map(|s| s.owner.to_string())
                     .unwrap_or_default(),
                 Some(*p),
             ),
@@ -530,7 +557,7 @@ impl Walk {
                 if purpose == Some(Purpose::Sample) {
                     // Checked by the rest of the sample (all failed: `check`
                     // says so); asked again if the fallback walks.
-                    if let Some(s) = parent.as_ref().and_then(|p| self.seen.get_mut(p)) {
+                    if let Some(s) = parent.as_ref().and_then(|p| self.seen.get_mut(&Id::new(p))) {
                         s.walked = false;
                     }
                     return Ok(false);
@@ -560,7 +587,7 @@ impl Walk {
         if id.is_empty() {
             return Ok(());
         }
-        if let Some(s) = self.seen.get_mut(&id) {
+        if let Some(s) = self.seen.get_mut(&Id::new(&id)) {
             s.listed = true;
             return Ok(());
         }
@@ -583,9 +610,9 @@ impl Walk {
         // Per item: roots only, so every comment is asked for its replies.
         let walk = item.is_some();
         self.seen.insert(
-            id.clone(),
+            Id::new(&id),
             Seen {
-                owner: owner_id,
+                owner: Id::new(&owner_id),
                 listed: true,
                 walked: false,
             },
@@ -612,7 +639,7 @@ impl Walk {
         if sample {
             self.report.sample_replies += 1;
         }
-        if let Some(s) = self.seen.get(&id) {
+        if let Some(s) = self.seen.get(&Id::new(&id)) {
             if sample && !s.listed {
                 self.report.missing_from_listing += 1;
             }
@@ -635,9 +662,9 @@ impl Walk {
         // sampled reply's own replies are asked only by the fallback.
         let walk_now = purpose == Some(Purpose::Walk);
         self.seen.insert(
-            id.clone(),
+            Id::new(&id),
             Seen {
-                owner: owner_id,
+                owner: Id::new(&owner_id),
                 listed: false,
                 walked: false,
             },
