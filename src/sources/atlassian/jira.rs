@@ -56,6 +56,8 @@ const PROJECT_PAGE: u64 = 50;
 const SEARCH_PAGE: u64 = 100;
 /// An issue's comments per page (`/issue/{key}/comment`: default and maximum).
 const COMMENT_PAGE: u64 = 100;
+/// Issues of one project waiting for their comments at once.
+const MAX_COMMENT_TASKS: usize = 16;
 
 pub(crate) async fn crawl(ctx: Arc<Ctx>) -> Result<(), Fatal> {
     // Custom text fields first: every search names them. A failure here
@@ -325,6 +327,15 @@ async fn project(
             deep_json::dismantle(is);
             match total {
                 Some(total) if total > embedded => {
+                    // Each task holds its issue until its comments are in:
+                    // a bounded number, so memory does not grow with the
+                    // project when detection is the slower side.
+                    while set.len() >= MAX_COMMENT_TASKS {
+                        match set.join_next().await {
+                            Some(done) => finish(&ctx, done, &mut problems).await?,
+                            None => break,
+                        }
+                    }
                     let ctx = ctx.clone();
                     set.spawn(async move { more_comments(&ctx, unit, embedded).await });
                 }
