@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Crawl a generated 100,000-item fake site with the release binary and report
-# items/s, requests/s against the server's limit, and peak RSS.
-#   benches/crawl-100k.sh [ITEMS] [RATE_PER_SEC] [CONCURRENCY]
+# items/s, requests/s against the server's limit, requests per 1,000 items
+# against the crawl's own minimum for its strategy, and peak RSS.
+#   benches/crawl-100k.sh [ITEMS] [RATE_PER_SEC] [CONCURRENCY] [roots-only]
+# `roots-only`: the fake site's site-wide comment listings hold no replies,
+# so the crawler's check takes the per-comment fallback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 items="${1:-100000}"
 rate="${2:-1000}"
 concurrency="${3:-16}"
+mode="${4:-}"
 work="target/crawl-bench"
 rm -rf "$work" && mkdir -p "$work"
 cargo build --release -q --bin withhold --example fake_site_serve
-target/release/examples/fake_site_serve "$items" 1 "$rate" > "$work/serve.log" &
+target/release/examples/fake_site_serve "$items" 1 "$rate" 0 $mode > "$work/serve.log" &
 server=$!
 trap 'kill -INT $server 2>/dev/null || true' EXIT
 until grep -q '^url=' "$work/serve.log"; do sleep 0.2; done
@@ -39,4 +43,16 @@ print(f"wall {secs:.1f} s: {t['items_scanned']/secs:.0f} items/s, {req['total']/
       f"paced {req.get('paced', 0)} ({req.get('paced_ms', 0)/1000:.1f} s of waits)")
 print(f"peak RSS {rss/1024:.0f} MiB")
 print("coverage:", sorted({c['status'] for c in s['containers']}))
+minimum = s["crawl"].get("requests_minimum", 0)
+if minimum:
+    print(f"strategy minimum {minimum} requests = {1000*minimum/max(1,t['items_scanned']):.1f} per 1,000 items; "
+          f"sent / minimum = {req['total']/minimum:.3f}")
+cc = s["crawl"].get("confluence_comments")
+if cc:
+    for kind in ("footer", "inline"):
+        k = cc[kind]
+        print(f"{kind} comments: {cc['strategy']}, {k['comments']} read, sample {k['sampled']} "
+              f"({k['sample_replies']} replies, {k['missing_from_listing']} missing), verified {k['verified']}, "
+              f"fallback {k['fallback']} ({k['fallback_requests']} requests)")
+print("per endpoint:", json.dumps(req["by_endpoint"]))
 PY

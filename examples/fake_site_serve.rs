@@ -1,7 +1,10 @@
 //! Serve a generated fake Atlassian site on loopback until interrupted, for
 //! crawl benchmarks against the real binary:
 //!
-//! `cargo run --release --example fake_site_serve -- ITEMS SEED RATE_PER_SEC [LATENCY_MS]`
+//! `cargo run --release --example fake_site_serve -- ITEMS SEED RATE_PER_SEC [LATENCY_MS] [roots-only]`
+//!
+//! `roots-only`: the site-wide comment listings hold root comments only (the
+//! crawler's check then takes its fallback).
 //!
 //! Prints `url=…` once listening, and the server's statistics on Ctrl-C.
 
@@ -15,12 +18,14 @@ async fn main() -> anyhow::Result<()> {
     let seed: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1);
     let rate: f64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000.0);
     let latency_ms: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(0);
+    let roots_only = args.next().is_some_and(|a| a == "roots-only");
     let data = SiteData::generate(items, seed);
     let summary = data.summary();
     let config = FakeSiteConfig {
         rate_limit_per_sec: Some(rate),
         burst: (rate as u32).max(1),
         latency: std::time::Duration::from_millis(latency_ms),
+        site_comments_roots_only: roots_only,
         ..FakeSiteConfig::default()
     };
     let site = FakeSite::start(Arc::new(data), config.clone()).await?;

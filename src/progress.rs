@@ -69,9 +69,27 @@ pub struct Counters {
     other: ProductCounters,
     /// The end of the latest rate-limit wait, in Unix seconds (0: none yet).
     waiting_until: AtomicU64,
+    /// Things the user should know now (a change of strategy), printed once.
+    notes: Mutex<Vec<String>>,
 }
 
 impl Counters {
+    /// A line to print once, as soon as the display next draws. It must hold
+    /// counts and product words only, never content.
+    pub fn note(&self, line: String) {
+        if let Ok(mut n) = self.notes.lock() {
+            n.push(line);
+        }
+    }
+
+    /// The notes not printed yet.
+    fn take_notes(&self) -> Vec<String> {
+        self.notes
+            .lock()
+            .map(|mut n| std::mem::take(&mut *n))
+            .unwrap_or_default()
+    }
+
     /// A request waits for the server's rate limit until `until`.
     pub fn waiting_until(&self, until: SystemTime) {
         let secs = until
@@ -189,6 +207,9 @@ fn spawn_bars(counters: Arc<Counters>, stop: Arc<AtomicBool>) -> JoinHandle<()> 
         let waiting = multi.add(ProgressBar::new_spinner());
         loop {
             let done = stop.load(Ordering::Relaxed);
+            for line in counters.take_notes() {
+                let _ = multi.println(format!("withhold: {line}"));
+            }
             match counters.waiting_line(SystemTime::now()) {
                 Some(line) if !done => waiting.set_message(line),
                 _ => waiting.set_message(""),
@@ -220,6 +241,9 @@ fn spawn_lines(counters: Arc<Counters>, stop: Arc<AtomicBool>) -> JoinHandle<()>
         let mut last = Instant::now();
         loop {
             let done = stop.load(Ordering::Relaxed);
+            for line in counters.take_notes() {
+                eprintln!("withhold: {line}");
+            }
             if done || last.elapsed() >= LINE_EVERY {
                 last = Instant::now();
                 if let Some(line) = counters.waiting_line(SystemTime::now()) {

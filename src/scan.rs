@@ -67,9 +67,26 @@ struct Tally<'p> {
     policy: &'p Policy,
     /// Items already taken, by container: a listing that shifts while it is
     /// read sends some items twice, and each is counted and reported once.
-    seen_items: HashSet<(ContainerId, String)>,
+    seen_items: HashSet<u128>,
     /// Comments already taken: (container, item, comment id).
-    seen_comments: HashSet<(ContainerId, String, String)>,
+    seen_comments: HashSet<u128>,
+}
+
+/// A 128-bit digest of an identity (product, container, item, comment):
+/// what the repeat check remembers per item and comment, 16 bytes instead
+/// of the strings (a site of a million comments). SHA-256 truncated: a
+/// collision, which would drop a comment unread, is out of reach.
+fn digest(parts: &[&str]) -> u128 {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p.as_bytes());
+    }
+    let out = h.finalize();
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&out[..16]);
+    u128::from_le_bytes(first)
 }
 
 impl Tally<'_> {
@@ -78,10 +95,11 @@ impl Tally<'_> {
     /// nothing new is left).
     fn first_sight(&mut self, unit: &mut ItemUnit, is_item: bool) -> bool {
         let container = &unit.item.container;
+        let product = container.product.as_str();
         if is_item
             && !self
                 .seen_items
-                .insert((container.clone(), unit.item.id.clone()))
+                .insert(digest(&[product, &container.key, &unit.item.id]))
         {
             self.totals.repeats_dropped += 1;
             return false;
@@ -90,8 +108,7 @@ impl Tally<'_> {
         // the page text it was made on): what repeats is a comment already
         // taken from an earlier unit, so the ids are checked before any of
         // this unit's are recorded.
-        let key =
-            |d: &Document, c: &str| (container.clone(), d.origin.item_id.clone(), c.to_string());
+        let key = |d: &Document, c: &str| digest(&[product, &container.key, &d.origin.item_id, c]);
         let before = unit.documents.len();
         let seen = &self.seen_comments;
         unit.documents.retain(|d| match &d.origin.comment_id {
@@ -153,16 +170,12 @@ impl Tally<'_> {
     fn absorb(
         &mut self,
         scan: DocumentScan,
-        public: &BTreeMap<String, bool>,
+        comments: &BTreeMap<String, crate::sources::CommentMeta>,
         writer: &mut impl Write,
     ) -> anyhow::Result<()> {
         for f in &scan.findings {
-            let visible = f
-                .origin
-                .comment_id
-                .as_ref()
-                .and_then(|id| public.get(id).copied());
-            write_finding(writer, f, visible).context("writing findings.jsonl")?;
+            let meta = f.origin.comment_id.as_ref().and_then(|id| comments.get(id));
+            write_finding(writer, f, meta).context("writing findings.jsonl")?;
             self.finding(f);
         }
         for ((reason, entity), n) in scan.suppressed {
@@ -226,7 +239,7 @@ fn scan_batch(
             }
         }
         for scan in doc_scans {
-            tally.absorb(scan, &unit.comment_public, writer)?;
+            tally.absorb(scan, &unit.comments, writer)?;
         }
     }
     batch.clear();
@@ -460,7 +473,7 @@ mod tests {
             }],
             warnings: Vec::new(),
             unread: Vec::new(),
-            comment_public: Default::default(),
+            comments: Default::default(),
         })
     }
 

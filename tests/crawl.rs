@@ -27,6 +27,9 @@ struct Collected {
     failure_reasons: Vec<String>,
     container_status: BTreeMap<String, Vec<(CoverageStatus, String)>>,
     product_status: Vec<(Product, CoverageStatus, String)>,
+    /// Confluence comments sent more than once: (item key, comment id).
+    comments_sent_twice: Vec<(String, String)>,
+    comments_sent: BTreeSet<(String, String)>,
 }
 
 fn config(site: &FakeSite, fake: &FakeSiteConfig) -> CrawlConfig {
@@ -73,8 +76,19 @@ async fn run(config: CrawlConfig) -> (Result<CrawlReport, CrawlError>, Collected
                     let key = format!("{}:{}", fragment.item.container.key, fragment.item.id);
                     // Comments follow their item: it must have been sent already.
                     let unit = got.units.get_mut(&key).expect("a comment before its item");
+                    // One fragment per comment (its documents travel together).
+                    let ids: BTreeSet<String> = fragment
+                        .documents
+                        .iter()
+                        .filter_map(|d| d.origin.comment_id.clone())
+                        .collect();
+                    for id in ids {
+                        if !got.comments_sent.insert((key.clone(), id.clone())) {
+                            got.comments_sent_twice.push((key.clone(), id));
+                        }
+                    }
                     unit.documents.extend(fragment.documents);
-                    unit.comment_public.extend(fragment.comment_public);
+                    unit.comments.extend(fragment.comments);
                 }
                 CrawlEvent::Failure(f) => {
                     got.failures.push(f.item_id);
@@ -132,7 +146,7 @@ fn assert_same_as_offline(got: &Collected) {
         let g = &got.units[k];
         assert_eq!(g.item, w.item, "{k}");
         assert_eq!(sorted_docs(&g.documents), sorted_docs(&w.documents), "{k}");
-        assert_eq!(g.comment_public, w.comment_public, "{k}");
+        assert_eq!(g.comments, w.comments, "{k}");
     }
     let data = demo::collect().unwrap();
     let mut gc = got.containers.clone();
@@ -151,9 +165,26 @@ fn pages(n: usize, size: usize) -> u64 {
     n.div_ceil(size).max(1) as u64
 }
 
+/// One kind of Confluence comment, read site-wide: the listing (replies
+/// included unless `roots_only`), the check of a sample through `/children`
+/// (20 comments, or 100 when the listing shows no reply), and when the
+/// listing lacks replies the fallback: one `/children` per comment.
+fn comment_bound(roots: usize, replies: usize, roots_only: bool) -> u64 {
+    let listed = if roots_only { roots } else { roots + replies };
+    let listed_replies = if roots_only { 0 } else { replies };
+    let target = if listed_replies > 0 { 20 } else { 100 };
+    let sample = listed.min(target) as u64;
+    let mut n = pages(listed, 250) + sample;
+    if roots_only && replies > 0 {
+        // Every comment is asked once: the sample's, then all the others.
+        n += (roots + replies) as u64 - sample;
+    }
+    n
+}
+
 /// The fewest requests the crawler's strategy can make on a site (no
 /// retries): see the module docs of `sources::atlassian`.
-fn lower_bound(data: &SiteData, sum: &SiteSummary) -> u64 {
+fn lower_bound(data: &SiteData, sum: &SiteSummary, roots_only: bool) -> u64 {
     let preflight = 3; // Confluence user/current, Jira myself, mypermissions.
     let mut conf = pages(sum.spaces, 250);
     for sp in &data.spaces {
@@ -165,12 +196,8 @@ fn lower_bound(data: &SiteData, sum: &SiteSummary) -> u64 {
         conf += pages(*sum.pages_per_space.get(&id).unwrap_or(&0), 250);
         conf += pages(*sum.blogposts_per_space.get(&id).unwrap_or(&0), 250);
     }
-    conf += pages(sum.footer_root_comments, 250) + pages(sum.inline_root_comments, 250);
-    // One children listing per comment, root or reply.
-    conf += (sum.footer_root_comments
-        + sum.footer_replies
-        + sum.inline_root_comments
-        + sum.inline_replies) as u64;
+    conf += comment_bound(sum.footer_root_comments, sum.footer_replies, roots_only);
+    conf += comment_bound(sum.inline_root_comments, sum.inline_replies, roots_only);
     let mut jira = pages(sum.projects, 50) + 1;
     for n in sum.issues_per_project.values() {
         jira += pages(*n, 100);
@@ -197,22 +224,78 @@ fn all_comment_docs(got: &Collected) -> usize {
         .len()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn crawl_of_demo_site_equals_offline_demo() {
+/// Every visible Confluence comment of `data`: (item id, comment id, the
+/// comment it answers).
+fn expected_threads(data: &SiteData) -> BTreeSet<(String, String, Option<String>)> {
+    let visible: BTreeSet<String> = data
+        .pages
+        .iter()
+        .chain(&data.blogposts)
+        .filter_map(|p| p["id"].as_str().map(str::to_string))
+        .filter(|id| !data.hidden.contains(id))
+        .collect();
+    data.footer_comments
+        .iter()
+        .chain(&data.inline_comments)
+        .filter_map(|c| {
+            let owner = c["pageId"]
+                .as_str()
+                .or_else(|| c["blogPostId"].as_str())?
+                .to_string();
+            visible.contains(&owner).then(|| {
+                (
+                    owner,
+                    c["id"].as_str().unwrap_or_default().to_string(),
+                    c["parentCommentId"].as_str().map(str::to_string),
+                )
+            })
+        })
+        .collect()
+}
+
+/// The Confluence comments a crawl sent, with the comment each answers.
+fn crawled_threads(got: &Collected) -> BTreeSet<(String, String, Option<String>)> {
+    got.units
+        .values()
+        .filter(|u| u.item.container.product == Product::Confluence)
+        .flat_map(|u| {
+            u.documents
+                .iter()
+                .filter(|d| d.origin.field == Field::Comment)
+                .filter_map(|d| d.origin.comment_id.clone())
+                .map(|id| {
+                    let parent = u.comments.get(&id).and_then(|m| m.reply_to.clone());
+                    (u.item.id.clone(), id, parent)
+                })
+        })
+        .collect()
+}
+
+/// Crawl `data` with the site-wide comment listings holding replies, or
+/// roots only; check that every comment and reply is read exactly once with
+/// its page and parent, what the check and the fallback did, and the request
+/// count against the strategy's bound.
+async fn crawl_comments_in_mode(data: SiteData, roots_only: bool) -> Collected {
     let _serial = SERIAL.lock().await;
-    let data = Arc::new(SiteData::demo().unwrap());
-    let fake = FakeSiteConfig::default();
+    let data = Arc::new(data);
+    let fake = FakeSiteConfig {
+        site_comments_roots_only: roots_only,
+        ..FakeSiteConfig::default()
+    };
     let site = FakeSite::start(data.clone(), fake.clone()).await.unwrap();
     let (report, got) = run(config(&site, &fake)).await;
     let report = report.unwrap();
     let stats = site.stats();
     site.shutdown().await;
 
-    assert_same_as_offline(&got);
     let sum = data.summary();
-    for id in &sum.hidden_page_ids {
-        assert!(got.units.keys().all(|k| !k.ends_with(&format!(":{id}"))));
-    }
+    assert_eq!(got.units.len(), sum.pages + sum.blogposts + sum.issues);
+    assert!(
+        got.comments_sent_twice.is_empty(),
+        "{:?}",
+        got.comments_sent_twice
+    );
+    assert_eq!(crawled_threads(&got), expected_threads(&data));
     assert_eq!(
         all_comment_docs(&got),
         sum.footer_root_comments
@@ -221,7 +304,10 @@ async fn crawl_of_demo_site_equals_offline_demo() {
             + sum.inline_replies
             + sum.issue_comments
     );
-    assert!(got.failures.is_empty());
+    for id in &sum.hidden_page_ids {
+        assert!(got.units.keys().all(|k| !k.ends_with(&format!(":{id}"))));
+    }
+    assert!(got.failures.is_empty(), "{:?}", got.failure_reasons);
     assert!(
         got.container_status.is_empty(),
         "{:?}",
@@ -230,51 +316,57 @@ async fn crawl_of_demo_site_equals_offline_demo() {
     assert!(got.product_status.is_empty());
     assert_eq!(report.units as usize, got.units.len());
 
-    // Request count: within 5% of the strategy's lower bound.
-    let bound = lower_bound(&data, &sum);
+    // What the check of the listings did, and what it cost.
+    let cc = report
+        .confluence_comments
+        .clone()
+        .expect("a comments report");
+    assert_eq!(cc.strategy, "site-wide");
+    for (kind, r, roots, replies) in [
+        (
+            "footer",
+            &cc.footer,
+            sum.footer_root_comments,
+            sum.footer_replies,
+        ),
+        (
+            "inline",
+            &cc.inline,
+            sum.inline_root_comments,
+            sum.inline_replies,
+        ),
+    ] {
+        let children = stats.endpoint(&format!("GET /wiki/api/v2/{kind}-comments/{{id}}/children"));
+        assert_eq!(r.comments as usize, roots + replies, "{kind}: {r:?}");
+        assert!(r.sampled > 0, "{kind}: {r:?}");
+        if roots_only && replies > 0 {
+            assert!(r.fallback && !r.verified, "{kind}: {r:?}");
+            assert!(r.missing_from_listing > 0, "{kind}: {r:?}");
+            // Every comment asked once: the sample's and then the others.
+            assert_eq!(children as usize, roots + replies, "{kind}");
+            assert_eq!(r.fallback_requests, children - r.sampled, "{kind}: {r:?}");
+        } else {
+            assert!(r.verified && !r.fallback, "{kind}: {r:?}");
+            // No `/children` call beyond the sample.
+            assert_eq!(children, r.sampled, "{kind}: {r:?}");
+            assert_eq!(r.fallback_requests, 0);
+        }
+    }
+    let said = report
+        .warnings
+        .iter()
+        .any(|w| w.contains("lacks replies") && w.contains("one request per comment"));
+    assert_eq!(said, roots_only, "{:?}", report.warnings);
+
+    // Request count: the crawl's own minimum is the strategy's bound, and
+    // the crawl is within 5% of it.
+    let bound = lower_bound(&data, &sum, roots_only);
     assert_eq!(stats.total, report.requests.total);
-    assert!(
-        (stats.total as f64) <= 1.05 * bound as f64,
-        "{} requests, lower bound {bound}: {:?}",
-        stats.total,
-        stats.per_endpoint
-    );
-    assert!(stats.total >= bound, "the bound is wrong: {stats:?}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn crawl_of_generated_site_reaches_everything_within_request_bound() {
-    let _serial = SERIAL.lock().await;
-    let data = Arc::new(SiteData::generate(1200, 7));
-    let fake = FakeSiteConfig::default();
-    let site = FakeSite::start(data.clone(), fake.clone()).await.unwrap();
-    let (report, got) = run(config(&site, &fake)).await;
-    report.unwrap();
-    let stats = site.stats();
-    site.shutdown().await;
-
-    let sum = data.summary();
-    assert_eq!(got.units.len(), sum.pages + sum.blogposts + sum.issues);
-    assert_eq!(
-        all_comment_docs(&got),
-        sum.footer_root_comments
-            + sum.footer_replies
-            + sum.inline_root_comments
-            + sum.inline_replies
-            + sum.issue_comments
-    );
-    assert!(
-        got.container_status.is_empty(),
-        "{:?}",
-        got.container_status
-    );
-    let bound = lower_bound(&data, &sum);
+    assert_eq!(report.requests_minimum, bound, "{:?}", stats.per_endpoint);
     eprintln!(
-        "generated site: {} requests, lower bound {bound}; largest space listing {}, largest project {}, spaces {}",
-        stats.total,
-        sum.pages_per_space.values().max().unwrap_or(&0),
-        sum.issues_per_project.values().max().unwrap_or(&0),
-        sum.spaces
+        "{} items, roots only {roots_only}: {} requests, lower bound {bound}",
+        sum.pages + sum.blogposts + sum.issues,
+        stats.total
     );
     assert!(
         (stats.total as f64) <= 1.05 * bound as f64 && stats.total >= bound,
@@ -282,6 +374,29 @@ async fn crawl_of_generated_site_reaches_everything_within_request_bound() {
         stats.total,
         stats.per_endpoint
     );
+    got
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawl_of_demo_site_equals_offline_demo() {
+    let got = crawl_comments_in_mode(SiteData::demo().unwrap(), false).await;
+    assert_same_as_offline(&got);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demo_site_whose_listings_hold_roots_only_is_read_whole_by_the_fallback() {
+    let got = crawl_comments_in_mode(SiteData::demo().unwrap(), true).await;
+    assert_same_as_offline(&got);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawl_of_generated_site_reaches_everything_within_request_bound() {
+    crawl_comments_in_mode(SiteData::generate(1200, 7), false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generated_site_whose_listings_hold_roots_only_takes_the_fallback() {
+    crawl_comments_in_mode(SiteData::generate(1200, 7), true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -515,13 +630,16 @@ async fn one_failing_container_ends_incomplete_and_the_others_complete() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unreadable_replies_make_their_space_partial() {
+/// Crawl the demo with `/footer-comments/1081415/children` (the replies of
+/// a footer comment on ENG page 1081377) always failing.
+async fn crawl_with_unreadable_replies(roots_only: bool) -> Collected {
     let _serial = SERIAL.lock().await;
     let data = Arc::new(SiteData::demo().unwrap());
-    let fake = FakeSiteConfig::default();
+    let fake = FakeSiteConfig {
+        site_comments_roots_only: roots_only,
+        ..FakeSiteConfig::default()
+    };
     let site = FakeSite::start(data, fake.clone()).await.unwrap();
-    // The replies below footer comment 1081415 (on ENG page 1081377).
     let (proxy, handle) =
         failing_proxy(site.base_url(), &["/footer-comments/1081415/children"]).await;
     let mut cfg = config(&site, &fake);
@@ -531,7 +649,21 @@ async fn unreadable_replies_make_their_space_partial() {
     handle.abort();
     site.shutdown().await;
     report.unwrap();
+    got
+}
 
+fn comment_ids(got: &Collected, key: &str) -> Vec<String> {
+    got.units[key]
+        .documents
+        .iter()
+        .filter_map(|d| d.origin.comment_id.clone())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_replies_make_their_space_partial() {
+    // Roots only: the replies of 1081415 can come from its `/children` alone.
+    let got = crawl_with_unreadable_replies(true).await;
     let eng = got
         .container_status
         .get("ENG")
@@ -543,14 +675,173 @@ async fn unreadable_replies_make_their_space_partial() {
     );
     assert_eq!(got.container_status.len(), 1);
     // The page still arrives, without the unreadable reply.
-    let page = &got.units["ENG:1081377"];
-    let ids: Vec<_> = page
-        .documents
+    let ids = comment_ids(&got, "ENG:1081377");
+    assert!(ids.contains(&"1081415".to_string()));
+    assert!(!ids.contains(&"1081425".to_string()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_sample_call_loses_nothing_when_the_listing_holds_replies() {
+    let got = crawl_with_unreadable_replies(false).await;
+    assert!(
+        got.container_status.is_empty(),
+        "{:?}",
+        got.container_status
+    );
+    let ids = comment_ids(&got, "ENG:1081377");
+    assert!(ids.contains(&"1081415".to_string()));
+    assert!(
+        ids.contains(&"1081425".to_string()),
+        "the reply came from the listing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn comments_of_pages_the_account_cannot_see_are_dropped_without_a_partial() {
+    let _serial = SERIAL.lock().await;
+    let data = Arc::new(SiteData::demo().unwrap());
+    let fake = FakeSiteConfig {
+        faults: Box::new(Faults {
+            hidden_comments_listed: true,
+            ..Faults::default()
+        }),
+        ..FakeSiteConfig::default()
+    };
+    let site = FakeSite::start(data.clone(), fake.clone()).await.unwrap();
+    let (report, got) = run(config(&site, &fake)).await;
+    let report = report.unwrap();
+    site.shutdown().await;
+    let cc = report.confluence_comments.unwrap();
+    // The demo has comments on its hidden page: the listing held them.
+    assert!(
+        cc.footer.outside_crawl + cc.inline.outside_crawl > 0,
+        "{cc:?}"
+    );
+    assert_same_as_offline(&got);
+    assert!(
+        got.container_status.is_empty(),
+        "{:?}",
+        got.container_status
+    );
+    assert!(got.comments_sent_twice.is_empty());
+}
+
+/// A scoped crawl of the generated site: only `keys`.
+async fn scoped_crawl(data: Arc<SiteData>, keys: &[String]) -> (CrawlReport, Collected, u64) {
+    let _serial = SERIAL.lock().await;
+    let fake = FakeSiteConfig::default();
+    let site = FakeSite::start(data, fake.clone()).await.unwrap();
+    let mut cfg = config(&site, &fake);
+    cfg.jira = false;
+    cfg.spaces = keys.to_vec();
+    let (report, got) = run(cfg).await;
+    let total = site.stats().total;
+    site.shutdown().await;
+    (report.unwrap(), got, total)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scoped_crawl_takes_the_cheaper_comment_strategy_and_reads_its_comments_once() {
+    // A generated site plus a tiny space: two pages, three comments, one reply.
+    let mut site = SiteData::generate(3000, 11);
+    let mut tiny = site.spaces[0].clone();
+    tiny["id"] = "990001".into();
+    tiny["key"] = "TINY".into();
+    tiny["name"] = "Tiny".into();
+    site.spaces.push(tiny);
+    let page = site.pages[0].clone();
+    let footer = site.footer_comments[0].clone();
+    for (n, pid) in ["990101", "990102"].iter().enumerate() {
+        let mut p = page.clone();
+        p["id"] = (*pid).into();
+        p["spaceId"] = "990001".into();
+        p["parentId"] = serde_json::Value::Null;
+        site.pages.push(p);
+        let mut c = footer.clone();
+        c["id"] = format!("99020{n}").into();
+        c["pageId"] = (*pid).into();
+        c.as_object_mut().unwrap().remove("parentCommentId");
+        c.as_object_mut().unwrap().remove("blogPostId");
+        site.footer_comments.push(c);
+    }
+    let mut reply = site.footer_comments.last().unwrap().clone();
+    reply["id"] = "990299".into();
+    reply["parentCommentId"] = "990201".into();
+    site.footer_comments.push(reply);
+    let data = Arc::new(site);
+    let sum = data.summary();
+    let want = expected_threads(&data);
+    // The space with the fewest items, and all spaces but that one.
+    let mut by_size: Vec<(usize, String, String)> = data
+        .spaces
         .iter()
-        .filter_map(|d| d.origin.comment_id.as_deref())
+        .map(|sp| {
+            let id = sp["id"].as_str().unwrap().to_string();
+            let n = sum.pages_per_space.get(&id).unwrap_or(&0)
+                + sum.blogposts_per_space.get(&id).unwrap_or(&0);
+            (n, id, sp["key"].as_str().unwrap().to_string())
+        })
+        .filter(|(n, _, _)| *n > 0)
         .collect();
-    assert!(ids.contains(&"1081415"));
-    assert!(!ids.contains(&"1081425"));
+    by_size.sort();
+    let (_, small_id, small_key) = by_size[0].clone();
+    assert_eq!(small_key, "TINY");
+    let small_items: BTreeSet<String> = data
+        .pages
+        .iter()
+        .chain(&data.blogposts)
+        .filter(|p| p["spaceId"] == small_id.as_str())
+        .filter_map(|p| p["id"].as_str().map(str::to_string))
+        .collect();
+    let small_threads: BTreeSet<_> = want
+        .iter()
+        .filter(|(item, _, _)| small_items.contains(item))
+        .cloned()
+        .collect();
+
+    // One small space of a large site: per item.
+    let (report, got, total) = scoped_crawl(data.clone(), std::slice::from_ref(&small_key)).await;
+    let cc = report.confluence_comments.clone().unwrap();
+    assert_eq!(cc.strategy, "per-item", "{}", cc.reason);
+    assert!(got.comments_sent_twice.is_empty());
+    assert_eq!(crawled_threads(&got), small_threads);
+    assert!(
+        got.container_status.is_empty(),
+        "{:?}",
+        got.container_status
+    );
+    // Its bound: preflight (Confluence only), the space listing, its pages
+    // and posts, two CQL counts, two root listings per item, one reply
+    // listing per comment.
+    let items = small_items.len() as u64
+        - small_items
+            .iter()
+            .filter(|i| data.hidden.contains(i))
+            .count() as u64;
+    let np = *sum.pages_per_space.get(&small_id).unwrap_or(&0);
+    let nb = *sum.blogposts_per_space.get(&small_id).unwrap_or(&0);
+    let bound =
+        1 + 1 + pages(np, 250) + pages(nb, 250) + 2 + 2 * items + small_threads.len() as u64;
+    assert_eq!(report.requests_minimum, bound);
+    assert!(
+        (total as f64) <= 1.05 * bound as f64,
+        "{total} requests, bound {bound}"
+    );
+
+    // Every space but the smallest: site-wide, comments of the small space dropped.
+    let rest: Vec<String> = by_size[1..].iter().map(|(_, _, k)| k.clone()).collect();
+    let (report, got, _) = scoped_crawl(data.clone(), &rest).await;
+    let cc = report.confluence_comments.clone().unwrap();
+    assert_eq!(cc.strategy, "site-wide", "{}", cc.reason);
+    assert!(cc.footer.outside_crawl + cc.inline.outside_crawl >= small_threads.len() as u64);
+    assert!(got.comments_sent_twice.is_empty());
+    let rest_threads: BTreeSet<_> = want.difference(&small_threads).cloned().collect();
+    assert_eq!(crawled_threads(&got), rest_threads);
+    assert!(
+        got.container_status.is_empty(),
+        "{:?}",
+        got.container_status
+    );
 }
 
 // --- Hostile or broken servers (issue 8) -----------------------------------

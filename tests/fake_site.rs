@@ -276,10 +276,104 @@ async fn confluence_pagination_and_hidden_pages() {
 }
 
 #[tokio::test]
-async fn comments_lists_are_root_only_and_children_hold_replies() {
+async fn site_wide_comment_lists_hold_replies_with_their_parent() {
     let data = SiteData::demo().unwrap();
     let sum = data.summary();
     let site = start(data, FakeSiteConfig::default()).await;
+    let b = site.base_url();
+    let c = client();
+    for (kind, roots, replies) in [
+        (
+            "footer-comments",
+            sum.footer_root_comments,
+            sum.footer_replies,
+        ),
+        (
+            "inline-comments",
+            sum.inline_root_comments,
+            sum.inline_replies,
+        ),
+    ] {
+        let all = walk(
+            &c,
+            &b,
+            &format!("/wiki/api/v2/{kind}?limit=7&body-format=storage"),
+        )
+        .await;
+        assert_eq!(all.len(), roots + replies, "{kind}: roots and replies");
+        let listed: std::collections::HashSet<String> = ids(&all).into_iter().collect();
+        let with_parent: Vec<&Value> = all
+            .iter()
+            .filter(|c| c.get("parentCommentId").is_some())
+            .collect();
+        assert_eq!(with_parent.len(), replies, "{kind}");
+        for r in with_parent {
+            let parent = r["parentCommentId"].as_str().unwrap().to_string();
+            assert!(
+                listed.contains(&parent),
+                "{kind}: a reply's parent is listed too"
+            );
+        }
+        assert!(all
+            .iter()
+            .all(|c| c.get("pageId").is_some() || c.get("blogPostId").is_some()));
+        assert!(!listed.contains("1082611"), "comment on a hidden page");
+    }
+    // CQL counts every visible comment, of the site or of some spaces.
+    let count = |cql: &str| {
+        let c = c.clone();
+        let url = format!(
+            "{b}/wiki/rest/api/search?limit=1&cql={}",
+            cql.replace(' ', "%20").replace('"', "%22")
+        );
+        async move {
+            let r = get(&c, &url).await;
+            assert_eq!(r.status(), StatusCode::OK, "{url}");
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let all = count("type = comment").await;
+    let total = sum.footer_root_comments
+        + sum.footer_replies
+        + sum.inline_root_comments
+        + sum.inline_replies;
+    assert_eq!(all["totalSize"], json!(total));
+    assert_eq!(all["results"].as_array().unwrap().len(), 1);
+    let eng = count(r#"type = comment AND space in ("ENG")"#).await;
+    let n = eng["totalSize"].as_u64().unwrap();
+    assert!(n > 0 && (n as usize) < total, "{eng}");
+    let r = get(
+        &c,
+        &format!("{b}/wiki/rest/api/search?cql=type%20%3D%20page"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    site.shutdown().await;
+
+    // A server that lists the comments of pages the account cannot open.
+    let config = FakeSiteConfig {
+        faults: Box::new(withhold::fake_site::Faults {
+            hidden_comments_listed: true,
+            ..Default::default()
+        }),
+        ..FakeSiteConfig::default()
+    };
+    let site = start(SiteData::demo().unwrap(), config).await;
+    let b = site.base_url();
+    let all = walk(&c, &b, "/wiki/api/v2/footer-comments?limit=250").await;
+    assert!(ids(&all).contains(&"1082611".to_string()));
+    site.shutdown().await;
+}
+
+#[tokio::test]
+async fn roots_only_comment_lists_and_children_hold_replies() {
+    let data = SiteData::demo().unwrap();
+    let sum = data.summary();
+    let config = FakeSiteConfig {
+        site_comments_roots_only: true,
+        ..FakeSiteConfig::default()
+    };
+    let site = start(data, config).await;
     let b = site.base_url();
     let c = client();
 
@@ -400,6 +494,53 @@ async fn jira_search_quirks() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
+    // maxResults 1–5000; pages of at most 100 with fields, more with ids only.
+    let search = |max: &str, fields: &str| {
+        c.get(format!("{b}/rest/api/3/search/jql"))
+            .query(&[
+                ("jql", "project = ENG"),
+                ("maxResults", max),
+                ("fields", fields),
+            ])
+            .basic_auth(EMAIL, Some(TOKEN))
+            .send()
+    };
+    for bad in ["0", "5001"] {
+        let r = search(bad, "id").await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "maxResults={bad}");
+    }
+    let big = SiteData::generate(1200, 7);
+    let key = big
+        .summary()
+        .issues_per_project
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map(|(k, n)| (k.clone(), *n))
+        .unwrap();
+    assert!(key.1 > 100, "a project of more than 100 issues");
+    let site2 = start(big, FakeSiteConfig::default()).await;
+    let b2 = site2.base_url();
+    for (fields, want) in [("summary,description", 100), ("id,key", key.1)] {
+        let r = c
+            .get(format!("{b2}/rest/api/3/search/jql"))
+            .query(&[
+                ("jql", format!("project = {}", key.0).as_str()),
+                ("maxResults", "5000"),
+                ("fields", fields),
+            ])
+            .basic_auth(EMAIL, Some(TOKEN))
+            .send()
+            .await
+            .unwrap();
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(
+            v["issues"].as_array().unwrap().len(),
+            want,
+            "fields={fields}"
+        );
+    }
+    site2.shutdown().await;
 
     // The old search is gone.
     let r = get(&c, &format!("{b}/rest/api/3/search?jql=project%3DPAY")).await;
@@ -792,8 +933,8 @@ async fn a_generated_site_can_be_crawled_completely() {
         .len();
     }
     assert_eq!(pages, sum.pages);
-    let roots = walk(&c, &b, "/wiki/api/v2/footer-comments?limit=250").await;
-    assert_eq!(roots.len(), sum.footer_root_comments);
+    let listed = walk(&c, &b, "/wiki/api/v2/footer-comments?limit=250").await;
+    assert_eq!(listed.len(), sum.footer_root_comments + sum.footer_replies);
     let mut comments = 0;
     for key in sum.issues_per_project.keys() {
         let mut token = Value::Null;

@@ -59,6 +59,10 @@ pub(crate) fn route(sh: &Shared, req: &Req) -> (String, Reply) {
         });
         return (format!("{m} /wiki/rest/api/user/current"), Reply::ok(me));
     }
+    if req.path.trim_end_matches('/') == "/wiki/rest/api/search" && m == "GET" {
+        let reply = cql_search(sh, req).unwrap_or_else(|e| e);
+        return (format!("{m} /wiki/rest/api/search"), reply);
+    }
     let Some(rest) = req.path.strip_prefix("/wiki/api/v2/") else {
         return (format!("{m} /wiki/(unknown)"), not_found());
     };
@@ -365,11 +369,138 @@ fn content_comments(
     comment_page(sh, req, ck, &roots)
 }
 
-/// Site-wide listing: ROOT comments only (see the module docs).
+/// Site-wide listing: every comment with replies, or roots only under
+/// `site_comments_roots_only` (see the module docs).
 fn site_comments(sh: &Shared, req: &Req, ck: Option<CommentKind>) -> R {
     let ck = ck.ok_or_else(not_found)?;
-    let roots = sh.ix.comments(ck).all_roots.clone();
-    comment_page(sh, req, ck, &roots)
+    let ci = sh.ix.comments(ck);
+    let mut listed = if sh.config.site_comments_roots_only {
+        ci.all_roots.clone()
+    } else {
+        ci.all.clone()
+    };
+    if sh.config.faults.hidden_comments_listed {
+        let src = comments_of(sh, ck);
+        let roots_only = sh.config.site_comments_roots_only;
+        listed.extend(
+            ci.of_hidden
+                .iter()
+                .copied()
+                .filter(|i| !roots_only || s(&src[*i], "parentCommentId").is_empty()),
+        );
+        listed.sort_by(|a, b| id_order(&s(&src[*a], "id"), &s(&src[*b], "id")));
+    }
+    comment_page(sh, req, ck, &listed)
+}
+
+/// CQL search, for comment counts only (see the module docs): `totalSize`
+/// of the visible comments of the site or of some spaces.
+fn cql_search(sh: &Shared, req: &Req) -> R {
+    let cql = req.param("cql").unwrap_or_default();
+    let spaces = parse_comment_cql(cql).ok_or_else(|| {
+        error_reply(
+            Product::Confluence,
+            StatusCode::BAD_REQUEST,
+            &format!("Could not parse cql : {cql}"),
+        )
+    })?;
+    let space_ids: Vec<String> = sh
+        .ix
+        .spaces
+        .iter()
+        .map(|i| &sh.data.spaces[*i])
+        .filter(|sp| {
+            spaces
+                .as_ref()
+                .is_none_or(|keys| keys.contains(&s(sp, "key")))
+        })
+        .map(|sp| s(sp, "id"))
+        .collect();
+    let owner_space = |owner: &str| -> Option<String> {
+        sh.ix
+            .page_by_id
+            .get(owner)
+            .map(|i| s(&sh.data.pages[*i], "spaceId"))
+            .or_else(|| {
+                sh.ix
+                    .blog_by_id
+                    .get(owner)
+                    .map(|i| s(&sh.data.blogposts[*i], "spaceId"))
+            })
+    };
+    let mut hits = Vec::new();
+    for ck in [CommentKind::Footer, CommentKind::Inline] {
+        let src = comments_of(sh, ck);
+        for i in &sh.ix.comments(ck).all {
+            let c = &src[*i];
+            if owner_space(&super::data::owner_of(c)).is_some_and(|sp| space_ids.contains(&sp)) {
+                hits.push(c);
+            }
+        }
+    }
+    let asked = match req.param("limit") {
+        None => DEFAULT_LIMIT,
+        Some(v) => v
+            .trim()
+            .parse::<usize>()
+            .map_err(|_| bad_request("limit must be a number"))?,
+    };
+    let results: Vec<Value> = hits
+        .iter()
+        .take(asked.min(MAX_LIMIT))
+        .map(|c| {
+            json!({
+                "content": {"id": s(c, "id"), "type": "comment", "status": "current", "title": s(c, "title")},
+                "title": s(c, "title"),
+                "excerpt": "",
+                "url": "",
+                "lastModified": c.pointer("/version/createdAt").cloned().unwrap_or(Value::Null),
+            })
+        })
+        .collect();
+    Ok(Reply::ok(json!({
+        "results": results,
+        "start": 0,
+        "limit": asked,
+        "size": results.len(),
+        "totalSize": hits.len(),
+        "cqlQuery": cql,
+        "_links": {"base": format!("{}/wiki", sh.base_url), "context": "/wiki"},
+    })))
+}
+
+/// `type = comment [AND space in ("A", "B") | AND space = "A"]` → the space
+/// keys (`None`: the whole site), or `None` outside that grammar.
+fn parse_comment_cql(cql: &str) -> Option<Option<Vec<String>>> {
+    let norm: String = cql.split_whitespace().collect::<Vec<_>>().join(" ");
+    let lower = norm.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("type = comment")
+        .or_else(|| lower.strip_prefix("type=comment"))?;
+    let rest_orig = &norm[norm.len() - rest.len()..];
+    let rest_orig = rest_orig.trim();
+    if rest_orig.is_empty() {
+        return Some(None);
+    }
+    let tail = rest_orig
+        .strip_prefix("AND ")
+        .or_else(|| rest_orig.strip_prefix("and "))?
+        .trim();
+    let unquote = |v: &str| v.trim().trim_matches('"').to_string();
+    let (field, value) = tail.split_once(' ')?;
+    if !field.eq_ignore_ascii_case("space") {
+        return None;
+    }
+    let value = value.trim();
+    if let Some(list) = value
+        .strip_prefix("in ")
+        .or_else(|| value.strip_prefix("IN "))
+    {
+        let inner = list.trim().strip_prefix('(')?.strip_suffix(')')?;
+        return Some(Some(inner.split(',').map(unquote).collect()));
+    }
+    let v = value.strip_prefix('=')?;
+    Some(Some(vec![unquote(v)]))
 }
 
 fn get_comment(sh: &Shared, req: &Req, id: &str, ck: Option<CommentKind>) -> R {
@@ -382,6 +513,7 @@ fn get_comment(sh: &Shared, req: &Req, id: &str, ck: Option<CommentKind>) -> R {
 fn children(sh: &Shared, req: &Req, id: &str, ck: Option<CommentKind>) -> R {
     let ck = ck.ok_or_else(not_found)?;
     let ci = sh.ix.comments(ck);
+    // Replies of a comment on a page the account cannot see: hidden like the page.
     if !ci.by_id.contains_key(id) {
         return Err(not_found());
     }
@@ -389,4 +521,26 @@ fn children(sh: &Shared, req: &Req, id: &str, ck: Option<CommentKind>) -> R {
     let src = comments_of(sh, ck);
     kids.sort_by(|a, b| id_order(&s(&src[*a], "id"), &s(&src[*b], "id")));
     comment_page(sh, req, ck, &kids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_comment_cql;
+
+    #[test]
+    fn comment_count_cql_is_understood_and_nothing_else() {
+        assert_eq!(parse_comment_cql("type = comment"), Some(None));
+        assert_eq!(parse_comment_cql("type=comment"), Some(None));
+        assert_eq!(
+            parse_comment_cql(r#"type = comment AND space in ("ENG", "HR")"#),
+            Some(Some(vec!["ENG".to_string(), "HR".to_string()]))
+        );
+        assert_eq!(
+            parse_comment_cql(r#"type = comment and space = "OPS""#),
+            Some(Some(vec!["OPS".to_string()]))
+        );
+        assert_eq!(parse_comment_cql("type = page"), None);
+        assert_eq!(parse_comment_cql("type = comment AND title = x"), None);
+        assert_eq!(parse_comment_cql(""), None);
+    }
 }

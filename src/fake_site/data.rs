@@ -219,6 +219,11 @@ pub(crate) struct CommentIndex {
     pub children: HashMap<String, Vec<usize>>,
     /// Every visible root comment on the site, by id.
     pub all_roots: Vec<usize>,
+    /// Every visible comment on the site, roots and replies, by id.
+    pub all: Vec<usize>,
+    /// Comments whose owner is a page or blog post the account cannot see,
+    /// by id (listed only under the `hidden_comments_listed` fault).
+    pub of_hidden: Vec<usize>,
 }
 
 /// Positions into [`SiteData`]'s collections, visible items only, in id order.
@@ -288,9 +293,13 @@ impl Index {
                 let o = owner_of(c);
                 ix.page_by_id.contains_key(&o) || ix.blog_by_id.contains_key(&o)
             });
-            let mut ci = CommentIndex::default();
+            let mut ci = CommentIndex {
+                of_hidden: sorted_by_id(comments, |c| hidden.contains(owner_of(c).as_str())),
+                ..Default::default()
+            };
             for i in order {
                 let c = &comments[i];
+                ci.all.push(i);
                 ci.by_id.insert(s(c, "id"), i);
                 let parent = s(c, "parentCommentId");
                 if parent.is_empty() {

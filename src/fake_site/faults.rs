@@ -67,6 +67,11 @@ pub struct Faults {
     pub deep_issue: Option<(String, usize)>,
     /// This issue's `fields` comes as a string: a shape the crawler must reject.
     pub malformed_issue: Option<String>,
+    /// The site-wide comment listings also list the comments of pages and
+    /// blog posts the account cannot see (a server that filters comments by
+    /// the comment, not its page; or comments of a trashed page). Their
+    /// `/children` answer 404 like the page.
+    pub hidden_comments_listed: bool,
 }
 
 /// Counts how often each hit fault has fired.

@@ -9,7 +9,13 @@ use std::cmp::Ordering;
 
 const PROJECT_PAGE: usize = 50;
 const SEARCH_DEFAULT: usize = 50;
+/// Issues a search page holds when it returns more than `id`/`key`: the
+/// real API trims pages "where a large number of fields are requested"
+/// (about 100 with `summary`, atlassian-api.md §8).
 const SEARCH_MAX: usize = 100;
+/// `maxResults` the search accepts (1–5000), and the page size it gives
+/// when only `id`/`key` are asked for.
+const SEARCH_ACCEPTED: usize = 5000;
 const COMMENT_PAGE: usize = 100;
 const EMBEDDED_COMMENTS: usize = 20;
 
@@ -515,7 +521,18 @@ fn search(sh: &Shared, req: &Req) -> R {
     let p = search_params(req)?;
     let hits = matching(sh, &p.jql)?;
     let faults = &sh.config.faults;
-    let max = p.max.unwrap_or(SEARCH_DEFAULT).clamp(1, SEARCH_MAX);
+    let asked = p.max.unwrap_or(SEARCH_DEFAULT);
+    if asked == 0 || asked > SEARCH_ACCEPTED {
+        return Err(bad(&format!(
+            "The 'maxResults' parameter must be between 1 and {SEARCH_ACCEPTED}."
+        )));
+    }
+    let ids_only = p.fields.iter().all(|f| f == "id" || f == "key");
+    let max = asked.min(if ids_only {
+        SEARCH_ACCEPTED
+    } else {
+        SEARCH_MAX
+    });
     let max = faults.jira_page_size.map_or(max, |n| max.min(n.max(1)));
     let offset = match &p.token {
         None => 0,

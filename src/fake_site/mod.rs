@@ -13,15 +13,25 @@
 //!
 //! Choices where the real API is unknown or too large to copy:
 //! - The site-wide `GET /wiki/api/v2/footer-comments` and `/inline-comments`
-//!   list ROOT comments only; replies are reachable only through
-//!   `/{kind}-comments/{id}/children`. A crawler that relies on the bulk
-//!   listings alone therefore misses replies, observably.
+//!   list every visible comment, replies included, each with its
+//!   `pageId`/`blogPostId` and, for a reply, `parentCommentId` (what the v2
+//!   OpenAPI and confluence.js models indicate; not stated by Atlassian).
+//!   [`FakeSiteConfig::site_comments_roots_only`] makes them list root
+//!   comments only (the unconfirmed alternative): replies are then reachable
+//!   only through `/{kind}-comments/{id}/children`. The per-page listings
+//!   (`/pages/{id}/footer-comments`) always list roots only, as the spec says.
+//! - CQL search (`GET /wiki/rest/api/search`) understands only comment
+//!   counts: `type = comment`, optionally `AND space in ("A", "B")` or
+//!   `AND space = "A"`; it answers `totalSize` and at most `limit` results.
+//!   Anything else is a 400.
 //! - Confluence `limit` above 250 is clamped to 250 (not rejected); 0 or
 //!   non-numbers get 400.
 //! - Only `body-format=storage` is served; other formats get 400. Without
 //!   `body-format`, objects carry `"body": {}` as the real API does.
 //! - Jira `maxResults`: project search default and cap 50; `search/jql`
-//!   default 50, cap 100; `issue/{key}/comment` default and cap 100.
+//!   accepts 1–5000 (else 400), default 50, pages of at most 100 when more
+//!   than `id`/`key` is asked for (5000 otherwise); `issue/{key}/comment`
+//!   default and cap 100.
 //! - JSM: `GET /rest/servicedeskapi/servicedesk` and
 //!   `GET /rest/servicedeskapi/request/{key}/comment` (`public`, `internal`,
 //!   `start`, `limit` ≤ 50); comment bodies are plain text from the ADF.
@@ -82,7 +92,9 @@
 //! - `huge_body (hit, bytes)`: a JSON body of `bytes` bytes;
 //! - `deep_issue (key, depth)`: that issue's ADF description nests lists
 //!   `depth` deep (past serde_json's default 128);
-//! - `malformed_issue (key)`: that issue's `fields` is a string.
+//! - `malformed_issue (key)`: that issue's `fields` is a string;
+//! - `hidden_comments_listed`: the site-wide comment listings also list the
+//!   comments of pages the account cannot see.
 //!
 //! [`FakeSiteStats::order`] records every route in arrival order, and
 //! `authorized_requests` how many carried credentials, so that tests assert
@@ -157,6 +169,12 @@ pub struct FakeSiteConfig {
     pub no_jira: bool,
     /// A site without Confluence: every `/wiki/...` path answers 404.
     pub no_confluence: bool,
+    /// The site-wide comment listings (`GET /wiki/api/v2/footer-comments`,
+    /// `/inline-comments`) list root comments only, not their replies: the
+    /// unconfirmed alternative to what the v2 OpenAPI indicates (replies
+    /// included, with `parentCommentId`), so that the crawler's check and
+    /// its fallback are tested.
+    pub site_comments_roots_only: bool,
     /// Faults of hostile or broken servers (all off by default).
     pub faults: Box<Faults>,
 }
@@ -175,6 +193,7 @@ impl Default for FakeSiteConfig {
             near_limit_below: 0.2,
             no_jira: false,
             no_confluence: false,
+            site_comments_roots_only: false,
             faults: Box::default(),
         }
     }

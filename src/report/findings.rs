@@ -25,6 +25,9 @@ struct FindingRecord<'a> {
     /// JSM comments: whether the customer can see it (`jsdPublic`).
     #[serde(skip_serializing_if = "Option::is_none")]
     customer_visible: Option<bool>,
+    /// A reply: the comment it answers (Confluence `parentCommentId`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reply_to: Option<&'a str>,
     #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
     matched: Option<&'a str>,
 }
@@ -33,7 +36,7 @@ struct FindingRecord<'a> {
 pub fn write_finding<W: Write>(
     out: &mut W,
     f: &Finding,
-    customer_visible: Option<bool>,
+    comment: Option<&crate::sources::CommentMeta>,
 ) -> io::Result<()> {
     let record = FindingRecord {
         product: f.origin.product.as_str(),
@@ -53,7 +56,8 @@ pub fn write_finding<W: Write>(
         masked: &f.masked,
         fingerprint: &f.fingerprint,
         test_value: f.test_value,
-        customer_visible,
+        customer_visible: comment.and_then(|c| c.public),
+        reply_to: comment.and_then(|c| c.reply_to.as_deref()),
         matched: f.matched.as_deref(),
     };
     serde_json::to_writer(&mut *out, &record)?;

@@ -246,7 +246,7 @@ pub fn events(records: &[ConnectorRecord]) -> Vec<SourceEvent> {
             documents,
             warnings: Vec::new(),
             unread: Vec::new(),
-            comment_public: Default::default(),
+            comments: Default::default(),
         }));
         out.push(SourceEvent::ContainerInventoryOnly {
             id: ContainerId::new(Product::Connector, &r.key),

@@ -186,7 +186,7 @@ pub fn collect(paths: &[std::path::PathBuf], interrupt: &Interrupt) -> SourceDat
                         }],
                         warnings,
                         unread,
-                        comment_public: Default::default(),
+                        comments: Default::default(),
                     });
                 }
                 Err(reason) => data.failures.push(ItemFailure {

@@ -21,10 +21,20 @@ pub struct ItemUnit {
     /// each with why: the item counts as failed, not scanned, and its
     /// container is partial. What was read of them is still in `documents`.
     pub unread: Vec<String>,
-    /// Comment id → whether customers can see the comment (JSM `jsdPublic`),
-    /// for the comments whose source says; empty elsewhere. A side table so
-    /// that [`crate::model::Origin`] stays product-neutral.
-    pub comment_public: BTreeMap<String, bool>,
+    /// Comment id → what the source knows about the comment besides its
+    /// text (who can see it, which comment it answers), for the comments
+    /// whose source says; empty elsewhere. A side table so that
+    /// [`crate::model::Origin`] stays product-neutral.
+    pub comments: BTreeMap<String, CommentMeta>,
+}
+
+/// What a source knows about one comment besides its text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommentMeta {
+    /// Whether customers can see it (JSM `jsdPublic`), when the source says.
+    pub public: Option<bool>,
+    /// The comment it answers (Confluence `parentCommentId`), for a reply.
+    pub reply_to: Option<String>,
 }
 
 /// An item that could not be read: its container becomes partial.

@@ -488,8 +488,60 @@ pub fn record(page: &mut String, s: &Summary) {
                 n("/requests/paced")
             ),
         );
+        let minimum = n("/requests_minimum");
+        if minimum > 0 {
+            entry(
+                "Request minimum",
+                format!(
+                    "{minimum} at the least for what was read ({:.2}× that sent)",
+                    n("/requests/total") as f64 / minimum as f64
+                ),
+            );
+        }
+        if let Some(cc) = crawl.get("confluence_comments") {
+            entry("Confluence comments", comments_line(cc));
+        }
     }
     page.push_str("</dl></section>\n");
+}
+
+/// How Confluence comments were read, in words (counts only).
+fn comments_line(cc: &serde_json::Value) -> String {
+    let strategy = cc.get("strategy").and_then(|v| v.as_str()).unwrap_or("");
+    let mut parts = vec![if strategy == "per-item" {
+        "read per page (scoped crawl)".to_string()
+    } else {
+        "read from the site-wide listings".to_string()
+    }];
+    for kind in ["footer", "inline"] {
+        let n = |p: &str| {
+            cc.pointer(&format!("/{kind}/{p}"))
+                .and_then(|v| v.as_u64())
+                .unwrap_or(0)
+        };
+        let flag = |p: &str| {
+            cc.pointer(&format!("/{kind}/{p}"))
+                .and_then(|v| v.as_bool())
+                == Some(true)
+        };
+        let check = if strategy == "per-item" {
+            "replies asked comment by comment".to_string()
+        } else if flag("fallback") {
+            format!(
+                "the listing lacked replies ({} of {} in a sample of {}): replies read comment by comment, {} requests",
+                n("missing_from_listing"),
+                n("sample_replies"),
+                n("sampled"),
+                n("fallback_requests")
+            )
+        } else if flag("verified") {
+            format!("replies included, checked on a sample of {}", n("sampled"))
+        } else {
+            "not checked".to_string()
+        };
+        parts.push(format!("{kind}: {} comments, {check}", n("comments")));
+    }
+    parts.join("; ")
 }
 
 #[cfg(test)]

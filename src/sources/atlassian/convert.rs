@@ -181,11 +181,23 @@ pub fn comment_owner(c: &Value) -> String {
 
 /// Add one Confluence v2 footer or inline comment (with `body.storage`) to its item's unit.
 pub fn add_confluence_comment(unit: &mut ItemUnit, c: &Value) {
+    add_confluence_comment_in_thread(unit, c, None);
+}
+
+/// [`add_confluence_comment`], for a reply read through the `/children` of
+/// `parent` (used when the object does not carry its `parentCommentId`).
+pub fn add_confluence_comment_in_thread(unit: &mut ItemUnit, c: &Value, parent: Option<&str>) {
     let body = c
         .pointer("/body/storage/value")
         .and_then(Value::as_str)
         .unwrap_or("");
     let id = s(c, "id");
+    let reply_to = Some(s(c, "parentCommentId"))
+        .filter(|p| !p.is_empty())
+        .or_else(|| parent.map(str::to_string));
+    if let Some(p) = reply_to {
+        unit.comments.entry(id.clone()).or_default().reply_to = Some(p);
+    }
     add_doc(
         unit,
         Field::Comment,
@@ -285,7 +297,7 @@ pub fn jira_project_key(is: &Value) -> String {
 pub fn add_jira_comment(unit: &mut ItemUnit, c: &Value) {
     let id = s(c, "id");
     if let Some(public) = c.get("jsdPublic").and_then(Value::as_bool) {
-        unit.comment_public.insert(id.clone(), public);
+        unit.comments.entry(id.clone()).or_default().public = Some(public);
     }
     let body = c.get("body").unwrap_or(&Value::Null);
     add_doc(unit, Field::Comment, Some(id), adf_value_to_text(body));
@@ -312,7 +324,7 @@ pub fn new_unit(
         documents: Vec::new(),
         warnings: Vec::new(),
         unread: Vec::new(),
-        comment_public: BTreeMap::new(),
+        comments: BTreeMap::new(),
     };
     add_doc(&mut unit, Field::Title, None, Extracted::plain(title));
     unit
@@ -415,8 +427,8 @@ mod tests {
               {"id":"2","jsdPublic":false,"body":{"type":"doc","version":1,"content":[]}}]}}});
         let u = jira_unit("https://x", Product::Jsm, &is, &[]);
         assert_eq!(u.item.kind, ItemKind::Request);
-        assert_eq!(u.comment_public.get("1"), Some(&true));
-        assert_eq!(u.comment_public.get("2"), Some(&false));
+        assert_eq!(u.comments.get("1").and_then(|m| m.public), Some(true));
+        assert_eq!(u.comments.get("2").and_then(|m| m.public), Some(false));
         assert_eq!(u.documents.len(), 3);
         assert!(u.documents.iter().all(|d| d.origin.product == Product::Jsm));
     }

@@ -51,6 +51,13 @@ pub(crate) fn search_fields(text_fields: &[String]) -> String {
 
 /// Projects asked for per page (the API's cap).
 const PROJECT_PAGE: u64 = 50;
+/// Issues a search page holds with the fields asked for: the basis of the
+/// strategy's minimum (the API trims pages of many fields to about 100).
+const SEARCH_PAGE: u64 = 100;
+/// An issue's comments per page (`/issue/{key}/comment`: default and maximum).
+const COMMENT_PAGE: u64 = 100;
+/// Issues of one project waiting for their comments at once.
+const MAX_COMMENT_TASKS: usize = 16;
 
 pub(crate) async fn crawl(ctx: Arc<Ctx>) -> Result<(), Fatal> {
     // Custom text fields first: every search names them. A failure here
@@ -73,11 +80,13 @@ pub(crate) async fn crawl(ctx: Arc<Ctx>) -> Result<(), Fatal> {
             (Vec::new(), Some(p))
         }
     };
+    ctx.minimum(1);
     let text_fields = Arc::new(text_fields);
     let mut set = JoinSet::new();
     let mut listing = Listing::new(ctx.config.max_pages);
     let mut start: u64 = 0;
     let mut first = true;
+    let mut listed_projects = 0u64;
     loop {
         let page = project_page(&ctx, &mut listing, start).await;
         let (values, more) = match page {
@@ -111,6 +120,7 @@ pub(crate) async fn crawl(ctx: Arc<Ctx>) -> Result<(), Fatal> {
         };
         first = false;
         start += values.len() as u64;
+        listed_projects += values.len() as u64;
         for pr in values {
             let key = convert::s(&pr, "key");
             if !ctx.config.projects.is_empty()
@@ -136,6 +146,7 @@ pub(crate) async fn crawl(ctx: Arc<Ctx>) -> Result<(), Fatal> {
             break;
         }
     }
+    ctx.minimum(listed_projects.div_ceil(PROJECT_PAGE).max(1));
     while let Some(r) = set.join_next().await {
         match r {
             Ok(r) => r?,
@@ -316,6 +327,15 @@ async fn project(
             deep_json::dismantle(is);
             match total {
                 Some(total) if total > embedded => {
+                    // Each task holds its issue until its comments are in:
+                    // a bounded number, so memory does not grow with the
+                    // project when detection is the slower side.
+                    while set.len() >= MAX_COMMENT_TASKS {
+                        match set.join_next().await {
+                            Some(done) => finish(&ctx, done, &mut problems).await?,
+                            None => break,
+                        }
+                    }
                     let ctx = ctx.clone();
                     set.spawn(async move { more_comments(&ctx, unit, embedded).await });
                 }
@@ -353,6 +373,7 @@ async fn project(
     while let Some(done) = set.join_next().await {
         finish(&ctx, done, &mut problems).await?;
     }
+    ctx.minimum(seen.div_ceil(SEARCH_PAGE).max(1));
     ctx.container_listed(c.product);
     for (status, reason) in problems {
         ctx.container_status(c.product, &c.key, status, reason)
@@ -369,7 +390,9 @@ async fn search_page(
     fields: &str,
     token: Option<&str>,
 ) -> Result<SearchPage, ListingError> {
-    let mut q: Vec<(&str, &str)> = vec![("jql", jql), ("fields", fields), ("maxResults", "100")];
+    // The largest page the search accepts; it trims pages itself when many
+    // fields are asked for (about 100 with `summary`, atlassian-api.md §8).
+    let mut q: Vec<(&str, &str)> = vec![("jql", jql), ("fields", fields), ("maxResults", "5000")];
     if let Some(t) = token {
         q.push(("nextPageToken", t));
     }
@@ -416,16 +439,19 @@ async fn more_comments(ctx: &Ctx, mut unit: ItemUnit, from: u64) -> CommentTask 
         }
     }
     let mut start = from;
+    let counted = |start: u64| ctx.minimum((start - from).div_ceil(COMMENT_PAGE).max(1));
     loop {
         let page = comment_page(ctx, &mut listing, &path, start, &mut unit).await;
         match page {
             Ok((read, more)) => {
                 start += read;
                 if !more {
+                    counted(start);
                     return Ok((unit, None));
                 }
             }
             Err(e) => {
+                counted(start);
                 let reason = e.reason("the listing")?;
                 return Ok((
                     unit,

@@ -12,12 +12,21 @@
 //! - preflight: Confluence `user/current?expand=operations` (1), Jira `myself`
 //!   (1) and `mypermissions` (1); `_edge/tenant_info` (1) with the gateway;
 //! - Confluence: `P₂₅₀(spaces)`; per space `P₂₅₀(pages) + P₂₅₀(blog posts)`;
-//!   the site-wide `P₂₅₀(root footer comments) + P₂₅₀(root inline comments)`;
-//!   per comment (root or reply) `P₂₅₀(its children)`, because only asking
-//!   tells whether a comment has replies;
-//! - Jira: `P₅₀(projects)` + 1 (`/field`); per project `P₁₀₀(issues)`; per
-//!   issue whose `comment.total` exceeds the comments the search embedded,
-//!   `P₁₀₀(total − embedded)` more.
+//!   then the comments (`confluence_comments`): site-wide
+//!   `P₂₅₀(footer comments) + P₂₅₀(inline comments)`, replies included, plus
+//!   the check of the listings: `min(20, n)` reply listings per kind (or
+//!   `min(100, n)` when the listing shows no reply), `n` its comments; if
+//!   the check finds a reply missing, the fallback adds `P₂₅₀(children)` per
+//!   comment. A scoped crawl may take per item instead (1–2 CQL counts, then
+//!   `P₂₅₀(roots)` per item and kind plus `P₂₅₀(children)` per comment);
+//! - Jira: `P₅₀(projects)` + 1 (`/field`); per project `P₁₀₀(issues)` (asked
+//!   at `maxResults=5000`, the API's limit; it gives about 100 with the
+//!   fields asked for); per issue whose `comment.total` exceeds the comments
+//!   the search embedded, `P₁₀₀(total − embedded)` more.
+//!
+//! [`CrawlReport::requests_minimum`] adds these up for what the crawl read,
+//! so that `requests.total / requests_minimum` is the crawl's overhead
+//! (retries, pages shorter than asked for).
 //!
 //! Coverage: an item is reported by a [`CrawlEvent::Unit`] (scanned) or a
 //! [`CrawlEvent::Failure`] (could not be read). A container whose listing
@@ -42,6 +51,7 @@
 
 pub mod client;
 mod confluence;
+pub mod confluence_comments;
 pub mod convert;
 mod jira;
 pub mod pacer;
@@ -183,6 +193,14 @@ pub struct CrawlReport {
     pub incomplete_containers: u64,
     /// Products the site does not serve (their first listing was a 404).
     pub absent_products: Vec<Product>,
+    /// The fewest requests the crawl's strategy could have made for what it
+    /// read: every listing at the API's largest page size, every single call
+    /// once, no retries (`requests.total` / this = the crawl's overhead).
+    pub requests_minimum: u64,
+    /// How Confluence comments and replies were read (strategy, the check
+    /// of the site-wide listings, the fallback's cost).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confluence_comments: Option<confluence_comments::CommentsReport>,
 }
 
 /// Why a crawl could not run at all.
@@ -220,9 +238,16 @@ pub(crate) struct Ctx {
     comments: AtomicU64,
     failures: AtomicU64,
     incomplete: AtomicU64,
+    minimum: AtomicU64,
 }
 
 impl Ctx {
+    /// Count `n` requests toward the strategy's minimum (a listing's pages
+    /// at the largest page size, or one single call).
+    pub fn minimum(&self, n: u64) {
+        self.minimum.fetch_add(n, Ordering::Relaxed);
+    }
+
     pub async fn emit(&self, ev: CrawlEvent) -> Result<(), Fatal> {
         // Between items and pages: every page read ends in events.
         if self.config.interrupt.is_set() {
@@ -422,8 +447,12 @@ pub async fn crawl(
         comments: AtomicU64::new(0),
         failures: AtomicU64::new(0),
         incomplete: AtomicU64::new(0),
+        minimum: AtomicU64::new(0),
     });
 
+    if config.gateway.is_some() && config.cloud_id.is_none() {
+        ctx.minimum(1); // `_edge/tenant_info`
+    }
     let pre = preflight::run(&ctx)
         .await
         .map_err(|f| fatal_error(&ctx, f))?;
@@ -445,7 +474,7 @@ pub async fn crawl(
             if ctx.config.confluence {
                 confluence::crawl(ctx).await
             } else {
-                Ok(())
+                Ok(None)
             }
         }
     };
@@ -460,7 +489,8 @@ pub async fn crawl(
         }
     };
     let (a, b) = tokio::join!(conf, jira);
-    a.and(b).map_err(|f| fatal_error(&ctx, f))?;
+    b.map_err(|f| fatal_error(&ctx, f))?;
+    let confluence_comments = a.map_err(|f| fatal_error(&ctx, f))?;
 
     let warnings = ctx.warnings.lock().map(|w| w.clone()).unwrap_or_default();
     let products = ctx.products.lock().map(|p| p.clone()).unwrap_or_default();
@@ -474,6 +504,8 @@ pub async fn crawl(
         failures: ctx.failures.load(Ordering::Relaxed),
         incomplete_containers: ctx.incomplete.load(Ordering::Relaxed),
         absent_products: ctx.absent.lock().map(|a| a.clone()).unwrap_or_default(),
+        requests_minimum: ctx.minimum.load(Ordering::Relaxed),
+        confluence_comments,
     })
 }
 

@@ -86,6 +86,7 @@ async fn confluence(ctx: &Ctx) -> Result<Option<ProductAccess>, Fatal> {
         return Ok(None);
     }
     let mut p = ProductAccess::default();
+    ctx.minimum(1);
     match ctx
         .get(
             &ctx.conf_base,
@@ -119,6 +120,7 @@ async fn jira(ctx: &Ctx) -> Result<Option<ProductAccess>, Fatal> {
         return Ok(None);
     }
     let mut p = ProductAccess::default();
+    ctx.minimum(2);
     let perm_q = query(&[("permissions", "ADMINISTER")]);
     let (me, perms) = tokio::join!(
         ctx.get(&ctx.jira_base, "/rest/api/3/myself", "", "jira.myself"),
