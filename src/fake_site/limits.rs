@@ -94,22 +94,22 @@ impl Limits {
         )
         .header("RateLimit-Reason", reason)
         .header("X-Beta-Ratelimit-Reason", tenant);
-        let mut r = self.budget(r, product, 0.0, rate);
+        let mut r = self.budget(r, 0.0, rate);
         r.retry_after = Some(secs);
         Some(r)
     }
 
     /// Rate-limit headers on an answered request.
-    pub fn annotate(&self, r: &mut Reply, product: Product) {
+    pub fn annotate(&self, r: &mut Reply) {
         let Some(rate) = self.rate else { return };
         let tokens = lock(&self.bucket).tokens;
         let out = std::mem::replace(r, Reply::ok(serde_json::Value::Null));
-        *r = self.budget(out, product, tokens, rate);
+        *r = self.budget(out, tokens, rate);
     }
 
     /// The headers announcing the bucket with `tokens` left (see the module
     /// docs of `fake_site`), as far as [`RateLimitHeaders`] allows.
-    fn budget(&self, r: Reply, product: Product, tokens: f64, rate: f64) -> Reply {
+    fn budget(&self, r: Reply, tokens: f64, rate: f64) -> Reply {
         if self.headers == RateLimitHeaders::None {
             return r;
         }
@@ -126,10 +126,9 @@ impl Limits {
             r = r.header("X-RateLimit-NearLimit", "true");
         }
         if self.headers == RateLimitHeaders::All {
-            let policy = match product {
-                Product::Confluence => "confluence-burst",
-                _ => "jira-burst",
-            };
+            // One bucket for the whole site, named as a tenant limit (the
+            // 429s say so too): a client must not keep one per product.
+            let policy = "tenant-burst";
             r = r
                 .header(
                     "Beta-RateLimit-Policy",

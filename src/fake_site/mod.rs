@@ -53,9 +53,9 @@
 //!   `X-RateLimit-Reset` (when the bucket is full again, rounded up to the
 //!   ISO minute as Atlassian does), `X-RateLimit-NearLimit: true` under
 //!   `near_limit_below`, and the beta pair
-//!   `Beta-RateLimit-Policy: "{product}-burst";q={rate};w=1` and
-//!   `Beta-RateLimit: "{product}-burst";r={remaining};t={seconds to full}`
-//!   (`{product}` is `confluence` or `jira`). Answers carry no reason, as on
+//!   `Beta-RateLimit-Policy: "tenant-burst";q={rate};w=1` and
+//!   `Beta-RateLimit: "tenant-burst";r={remaining};t={seconds to full}`
+//!   (one policy: the bucket is the site's). Answers carry no reason, as on
 //!   the real API: only a 429 says what was limited.
 //!   [`FakeSiteConfig::rate_limit_headers`] drops the beta pair
 //!   ([`RateLimitHeaders::NoBeta`]: a client then knows no rate) or every
@@ -498,7 +498,7 @@ async fn handle(
             reply = unauthorized(product);
             counted.2 = true;
         }
-        sh.limits.annotate(&mut reply, product);
+        sh.limits.annotate(&mut reply);
     }
     with_stats(&sh, |s| {
         s.total += 1;

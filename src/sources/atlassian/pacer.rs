@@ -10,22 +10,32 @@
 //!
 //! [`announcement`] reads one answer's headers. The [`Pacer`] keeps, per
 //! scope (the whole site, or one endpoint), an estimate of the server's
-//! budget: a token bucket set to the announced `remaining` minus the requests
-//! still in flight whenever an answer arrives, refilled in between at the
-//! announced rate (`q / w`). Before a request goes, [`Pacer::ready`] waits
-//! just long enough for the estimate to hold one more token. When the rate is
-//! not announced (`X-RateLimit-*` alone), the estimate is refilled only at an
-//! announced reset and otherwise *probed*: with the budget spent, one request
-//! at a time goes, a short pause after the last answer, and each answer tells
-//! the true remaining again. That is the old "near limit" slow lane, now
-//! entered only when the numbers say so.
+//! budget, a token bucket of its own that it keeps *below* the server's:
+//! - it refills at [`RATE_MARGIN`] (90 %) of the announced rate (`q / w`),
+//!   and holds at most [`burst_allowance`] (half) of the announced limit, so
+//!   that requests sent apart but arriving together, or a server clock that
+//!   ticks a little behind ours, do not turn into 429s;
+//! - an answer lowers it to the announced `remaining` less the requests
+//!   still in flight; only an answer with nothing else in flight, to the
+//!   latest request answered so far, may raise it (answers come back out of
+//!   order, and an older count is too high);
+//! - with no rate announced (`X-RateLimit-*` alone), the rate is measured
+//!   between such answers (what the server refilled, plus what it spent on
+//!   us); until it is known, a spent budget is *probed*: one request at a
+//!   time, a short pause after the last answer, each answer telling the true
+//!   `remaining` again. A reset (`X-RateLimit-Reset`, minute precision)
+//!   refills to the limit only while no rate is known.
+//!
+//! Before a request goes, [`Pacer::ready`] waits just long enough for the
+//! estimate to hold one more token.
 //!
 //! Which scope an announcement speaks for: a reason naming a tenant or a
 //! quota (`jira-quota-tenant-based`, `confluence-quota-*`, a policy such as
 //! `"tenant-app-quota"`) is the site; a burst or per-issue reason is the
 //! endpoint (Atlassian counts burst limits per endpoint). Answers that give
-//! no reason (most 200s) follow the last 429: Atlassian documents the reason
-//! only there, and it says what the server was counting.
+//! no reason (most 200s) follow the last 429, and before any 429 the site:
+//! one estimate for a budget that is per endpoint only waits more than
+//! needed, one per endpoint for a site budget overspends it.
 //!
 //! Without any rate-limit header the pacer holds nothing and adds no delay.
 
@@ -234,6 +244,18 @@ pub fn announcement(h: &HeaderMap, now: SystemTime) -> Announcement {
     }
 }
 
+/// The share of an announced rate the pacer spends. Pacing at exactly the
+/// server's rate turns every late packet into a 429: the server's clock and
+/// ours tick apart by scheduling and network delay.
+pub const RATE_MARGIN: f64 = 0.9;
+
+/// How much of an announced bucket the pacer lets go at once: half of it,
+/// so that requests sent apart but arriving together (delayed by the
+/// network, or by a busy server) still find tokens.
+pub fn burst_allowance(cap: f64) -> f64 {
+    (cap / 2.0).floor().max(1.0)
+}
+
 /// How the pacer behaves where the server leaves things out.
 #[derive(Debug, Clone)]
 pub struct PacerConfig {
@@ -257,17 +279,38 @@ struct Estimate {
     at: Instant,
     /// When the server last announced something for this scope.
     synced: Instant,
+    /// The refill per second the server announced.
     rate: Option<f64>,
+    /// Without an announced rate: the refill measured between two answers
+    /// that had nothing else in flight (see [`measure`]).
+    measured: Option<f64>,
+    /// The last such answer: when, the `remaining` it gave, and
+    /// `consumed` then.
+    truth: Option<(Instant, f64, u64)>,
+    /// Requests of this scope the server answered other than with a 429
+    /// (each took a token).
+    consumed: u64,
     cap: Option<f64>,
     reset_at: Option<Instant>,
 }
 
 impl Estimate {
-    /// Refill up to `now`: at the rate, or to the cap once the reset is past.
+    /// The refill per second: announced, else measured.
+    fn refill_rate(&self) -> Option<f64> {
+        self.rate.or(self.measured)
+    }
+
+    /// Refill up to `now`: at the rate, or, with no rate known, to the cap
+    /// once the reset is past. A reset is the instant the bucket would be
+    /// full *had nothing been spent since it was announced*, rounded up to
+    /// the minute; with a rate the refill is already counted, and a jump to
+    /// the cap at a minute boundary would spend tokens the server may not
+    /// have.
     fn refresh(&mut self, now: Instant, in_flight: f64) {
-        if let Some(rate) = self.rate {
+        if let Some(rate) = self.refill_rate() {
             let dt = now.saturating_duration_since(self.at).as_secs_f64();
-            self.tokens += rate * dt;
+            self.tokens += RATE_MARGIN * rate * dt;
+            self.reset_at = None;
         }
         if let (Some(reset), Some(cap)) = (self.reset_at, self.cap) {
             if reset <= now {
@@ -276,7 +319,7 @@ impl Estimate {
             }
         }
         if let Some(cap) = self.cap {
-            self.tokens = self.tokens.min(cap);
+            self.tokens = self.tokens.min(burst_allowance(cap));
         }
         self.at = now;
     }
@@ -299,6 +342,11 @@ struct State {
     in_flight: HashMap<String, u32>,
     /// Where answers that give no reason belong (learnt from the last 429).
     unstated: Option<Scope>,
+    /// Requests let through so far (the last one's `seq`).
+    let_through: u64,
+    /// The latest-sent request answered so far: an answer to one sent
+    /// before it is stale (the server counted it before the other).
+    newest_answered: u64,
 }
 
 /// Decides when the next request may go; see the module docs.
@@ -317,6 +365,8 @@ pub struct Ticket<'a> {
     endpoint: String,
     /// How long the pacer held it back.
     pub waited: Duration,
+    /// Its place in the order requests were let through.
+    seq: u64,
     done: bool,
 }
 
@@ -334,7 +384,7 @@ impl Ticket<'_> {
     pub fn answered(mut self, status: StatusCode, headers: &HeaderMap) {
         self.done = true;
         self.pacer
-            .observe(&self.endpoint, status, headers, SystemTime::now());
+            .observe(&self.endpoint, self.seq, status, headers, SystemTime::now());
     }
 }
 
@@ -342,8 +392,8 @@ fn verdict(e: &Estimate, in_flight: u32, now: Instant, c: &PacerConfig) -> Verdi
     if e.tokens >= 1.0 {
         return Verdict::Go;
     }
-    if let Some(rate) = e.rate.filter(|r| *r > 0.0) {
-        let secs = ((1.0 - e.tokens) / rate).min(c.max_wait.as_secs_f64());
+    if let Some(rate) = e.refill_rate().filter(|r| *r > 0.0) {
+        let secs = ((1.0 - e.tokens) / (RATE_MARGIN * rate)).min(c.max_wait.as_secs_f64());
         return Verdict::Wait(Duration::from_secs_f64(secs));
     }
     // No rate: probe, one request at a time, a pause after the last answer.
@@ -371,6 +421,7 @@ impl Pacer {
     /// Wait until a request to `endpoint` may go, then count it in flight.
     pub async fn ready(&self, endpoint: &str) -> Ticket<'_> {
         let started = Instant::now();
+        let mut held = false;
         loop {
             // Registered before the check: an answer arriving in between
             // still wakes us.
@@ -378,16 +429,23 @@ impl Pacer {
             tokio::pin!(changed);
             changed.as_mut().enable();
             let wait = match self.try_reserve(endpoint, Instant::now()) {
-                None => {
+                Ok(seq) => {
                     return Ticket {
+                        seq,
                         pacer: self,
                         endpoint: endpoint.to_string(),
-                        waited: started.elapsed(),
+                        // Zero unless the pacer really held it back.
+                        waited: if held {
+                            started.elapsed()
+                        } else {
+                            Duration::ZERO
+                        },
                         done: false,
-                    }
+                    };
                 }
-                Some(w) => w,
+                Err(w) => w,
             };
+            held = true;
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = &mut changed => {}
@@ -397,15 +455,15 @@ impl Pacer {
 
     /// Count a request in flight if the estimates allow it now; else how
     /// long to wait at most before asking again.
-    fn try_reserve(&self, endpoint: &str, now: Instant) -> Option<Duration> {
+    fn try_reserve(&self, endpoint: &str, now: Instant) -> Result<u64, Duration> {
         let Ok(mut guard) = self.state.lock() else {
             // A poisoned lock: pacing is an optimisation, never a stop.
-            return None;
+            return Ok(0);
         };
         let s = &mut *guard;
         let hold = self.config.hold;
         let stale = |e: &Estimate| {
-            e.rate.is_none()
+            e.refill_rate().is_none()
                 && e.reset_at.is_none()
                 && now.saturating_duration_since(e.synced) > hold
         };
@@ -432,15 +490,16 @@ impl Pacer {
         if let Some(e) = s.endpoints.get_mut(endpoint) {
             consider(e, own_in_flight);
         }
-        if wait.is_some() {
-            return wait;
+        if let Some(wait) = wait {
+            return Err(wait);
         }
         for e in s.site.iter_mut().chain(s.endpoints.get_mut(endpoint)) {
             e.tokens -= 1.0;
         }
         s.in_flight_site += 1;
         *s.in_flight.entry(endpoint.to_string()).or_default() += 1;
-        None
+        s.let_through += 1;
+        Ok(s.let_through)
     }
 
     fn release_locked(s: &mut State, endpoint: &str) {
@@ -460,13 +519,22 @@ impl Pacer {
     /// An answer to `endpoint` arrived: its request is no longer in flight,
     /// and what it announced updates the estimates (in one step, so that the
     /// in-flight count used is the one after this answer).
-    fn observe(&self, endpoint: &str, status: StatusCode, h: &HeaderMap, now_wall: SystemTime) {
+    fn observe(
+        &self,
+        endpoint: &str,
+        seq: u64,
+        status: StatusCode,
+        h: &HeaderMap,
+        now_wall: SystemTime,
+    ) {
         let a = announcement(h, now_wall);
         let throttled = (status == StatusCode::TOO_MANY_REQUESTS)
             .then(|| super::client::limits_whole_site(status, h));
         if let Ok(mut s) = self.state.lock() {
             Pacer::release_locked(&mut s, endpoint);
-            Pacer::apply_locked(&mut s, endpoint, &a, throttled, Instant::now());
+            let fresh = seq >= s.newest_answered;
+            s.newest_answered = s.newest_answered.max(seq);
+            Pacer::apply_locked(&mut s, endpoint, &a, throttled, fresh, Instant::now());
         }
         self.changed.notify_waiters();
     }
@@ -476,7 +544,7 @@ impl Pacer {
     /// unexplained announcements belong.
     pub fn apply(&self, endpoint: &str, a: &Announcement, throttled: Option<bool>, now: Instant) {
         if let Ok(mut s) = self.state.lock() {
-            Pacer::apply_locked(&mut s, endpoint, a, throttled, now);
+            Pacer::apply_locked(&mut s, endpoint, a, throttled, true, now);
         }
         self.changed.notify_waiters();
     }
@@ -486,6 +554,7 @@ impl Pacer {
         endpoint: &str,
         a: &Announcement,
         throttled: Option<bool>,
+        fresh: bool,
         now: Instant,
     ) {
         if let Some(site_wide) = throttled {
@@ -507,12 +576,19 @@ impl Pacer {
         if a.is_empty() {
             return;
         }
-        match a.scope.or(s.unstated).unwrap_or(Scope::Endpoint) {
-            Scope::Site => update(&mut s.site, a, s.in_flight_site, now),
+        // Unsaid and not yet learnt from a 429: the site. One estimate for
+        // a budget that is really per endpoint only waits more than needed;
+        // one per endpoint for a budget that is the site's overspends it by
+        // the number of endpoints in use.
+        match a.scope.or(s.unstated).unwrap_or(Scope::Site) {
+            Scope::Site => {
+                let n = s.in_flight_site;
+                update(&mut s.site, a, n, now, throttled.is_none(), fresh && n == 0);
+            }
             Scope::Endpoint => {
                 let n = s.in_flight.get(endpoint).copied().unwrap_or(0);
                 let mut slot = s.endpoints.remove(endpoint);
-                update(&mut slot, a, n, now);
+                update(&mut slot, a, n, now, throttled.is_none(), fresh && n == 0);
                 if let Some(e) = slot {
                     s.endpoints.insert(endpoint.to_string(), e);
                 }
@@ -521,16 +597,77 @@ impl Pacer {
     }
 }
 
+/// Shortest span a refill is measured over: shorter ones are mostly noise
+/// (the server's count and our clock tick apart by milliseconds).
+const MEASURE_SPAN: Duration = Duration::from_millis(250);
+
+/// With no rate announced, measure it: between two answers that had nothing
+/// else in flight, the server refilled what it now has, less what it had,
+/// plus what it spent on us in between (`consumed`). A bucket found full at
+/// either end may have refilled more than that, so it is not measured; the
+/// measure is smoothed, and only ever an underestimate of a steady rate
+/// (other clients of the site spend tokens we do not see).
+fn measure(e: &mut Estimate, remaining: f64, cap: Option<f64>, now: Instant) {
+    let Some((t1, r1, c1)) = e.truth else {
+        e.truth = Some((now, remaining, e.consumed));
+        return;
+    };
+    let full = |r: f64| cap.is_some_and(|c| r >= c - 1.0);
+    let span = now.saturating_duration_since(t1);
+    if span < MEASURE_SPAN && !full(r1) {
+        return;
+    }
+    if !full(r1) && !full(remaining) {
+        let spent = e.consumed.saturating_sub(c1) as f64;
+        let refill = (remaining - r1 + spent) / span.as_secs_f64();
+        if refill > 0.0 {
+            e.measured = Some(e.measured.map_or(refill, |m| 0.5 * m + 0.5 * refill));
+        }
+    }
+    e.truth = Some((now, remaining, e.consumed));
+}
+
 /// Resynchronise one estimate with an announcement; `n` requests of its
 /// scope are still in flight (they may not be counted in `remaining` yet).
-fn update(slot: &mut Option<Estimate>, a: &Announcement, n: u32, now: Instant) {
+/// `alone`: nothing else was in flight when this answer came, and none sent
+/// after it was answered sooner: its `remaining` is the server's count as it
+/// stands.
+fn update(
+    slot: &mut Option<Estimate>,
+    a: &Announcement,
+    n: u32,
+    now: Instant,
+    took_token: bool,
+    alone: bool,
+) {
     let n = f64::from(n);
     if let Some(e) = slot.as_mut() {
         e.refresh(now, n);
     }
     let cap = a.limit.or(slot.as_ref().and_then(|e| e.cap));
+    if let Some(e) = slot.as_mut() {
+        e.consumed += u64::from(took_token);
+        if alone && a.rate.is_none() {
+            if let Some(r) = a.remaining {
+                measure(e, r, cap, now);
+            }
+        }
+    }
     let tokens = match (a.remaining, slot.as_ref()) {
-        (Some(r), _) => Some(r - n),
+        // An answer with nothing else in flight, sent after every other
+        // answered one, is the server's count as it stands: it is taken up
+        // or down. Any other answer only ever lowers the estimate: answers
+        // come back out of order (a large body is read for milliseconds),
+        // so a `remaining` counted before requests answered sooner is too
+        // high, and requests still in flight may or may not be counted in
+        // it (they are taken as not counted).
+        (Some(r), current) => {
+            let fresh = (r - n).min(cap.map_or(f64::INFINITY, burst_allowance));
+            match current {
+                Some(e) if !alone => Some(e.tokens.min(fresh)),
+                _ => Some(fresh),
+            }
+        }
         // Near the limit without a figure: a fifth of the limit at most,
         // else nothing to spend until an answer says more.
         (None, current) if a.near_limit => {
@@ -543,11 +680,18 @@ fn update(slot: &mut Option<Estimate>, a: &Announcement, n: u32, now: Instant) {
     };
     let Some(tokens) = tokens else { return };
     let old = slot.take();
+    let truth = old.as_ref().and_then(|e| e.truth).or_else(|| {
+        // The first answer with nothing else in flight starts the count.
+        a.remaining.filter(|_| alone).map(|r| (now, r, 0))
+    });
     *slot = Some(Estimate {
         tokens,
         at: now,
         synced: now,
         rate: a.rate.or(old.as_ref().and_then(|e| e.rate)),
+        measured: old.as_ref().and_then(|e| e.measured),
+        truth,
+        consumed: old.as_ref().map_or(0, |e| e.consumed),
         cap,
         reset_at: a
             .reset_in
@@ -761,20 +905,41 @@ mod tests {
         let t0 = Instant::now();
         let t = p.ready("e").await;
         let waited = Instant::now() - t0;
+        // A token takes a tenth of a second at the server's rate; the pacer
+        // spends 90 % of it.
+        let tenth = Duration::from_secs_f64(0.1 / RATE_MARGIN);
         assert!(
-            waited >= Duration::from_millis(99) && waited <= Duration::from_millis(101),
+            waited >= tenth - Duration::from_millis(1)
+                && waited <= tenth + Duration::from_millis(1),
             "{waited:?}"
         );
         assert_eq!(t.waited, waited);
-        // The next one waits another tenth: the token was spent.
+        // The next one waits as long again: the token was spent.
         let t1 = Instant::now();
         let _u = p.ready("e").await;
         let again = Instant::now() - t1;
-        assert!(again >= Duration::from_millis(99), "{again:?}");
-        // Another endpoint is not held back by a burst-scoped estimate.
+        assert!(again >= tenth - Duration::from_millis(1), "{again:?}");
+        // Nothing said whom it covers: the site, so another endpoint waits
+        // too (one estimate per endpoint would overspend a site budget).
         let t2 = Instant::now();
         let _v = p.ready("other").await;
-        assert_eq!(Instant::now(), t2);
+        assert!(Instant::now() - t2 >= tenth - Duration::from_millis(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_scoped_budget_holds_back_its_endpoint_only() {
+        let p = pacer();
+        drop(p.ready("e").await);
+        let burst = Announcement {
+            scope: Some(Scope::Endpoint),
+            ..spent(Some(10.0))
+        };
+        p.apply("e", &burst, None, Instant::now());
+        let t0 = Instant::now();
+        let _v = p.ready("other").await;
+        assert_eq!(Instant::now(), t0);
+        let _e = p.ready("e").await;
+        assert!(Instant::now() - t0 >= Duration::from_millis(100));
     }
 
     #[tokio::test(start_paused = true)]
@@ -872,9 +1037,57 @@ mod tests {
         p.apply("e", &a, None, Instant::now());
         tokio::time::sleep(Duration::from_secs(1)).await;
         let t0 = Instant::now();
-        let held: Vec<_> = futures_ready(&p, 10).await;
-        assert_eq!(Instant::now(), t0, "ten tokens after the reset");
+        // Half the limit goes at once (the burst allowance), then probes.
+        let held: Vec<_> = futures_ready(&p, 5).await;
+        assert_eq!(Instant::now(), t0, "five tokens after the reset");
+        let sixth = p.ready("e");
+        let waited = tokio::time::timeout(Duration::from_millis(10), sixth).await;
+        assert!(waited.is_err(), "the sixth waits for an answer");
         drop(held);
+    }
+
+    fn left(n: &'static str) -> HeaderMap {
+        headers(&[("x-ratelimit-limit", "10"), ("x-ratelimit-remaining", n)])
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stale_answer_never_raises_the_estimate() {
+        let p = pacer();
+        let a = p.ready("e").await;
+        let b = p.ready("e").await;
+        // b, sent later, is answered first: nothing left.
+        b.answered(StatusCode::OK, &left("0"));
+        // a's answer was counted by the server before b: its 5 is stale.
+        a.answered(StatusCode::OK, &left("5"));
+        let t0 = Instant::now();
+        drop(p.ready("e").await);
+        assert!(
+            Instant::now() - t0 >= Duration::from_millis(50),
+            "a probe, not a burst"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rate_is_measured_when_none_is_announced() {
+        let p = pacer();
+        p.ready("e").await.answered(StatusCode::OK, &left("0"));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        // One probe; half a second after the first answer the server has
+        // refilled 5 tokens, less the probe's own: 4 left, so 10 per second.
+        p.ready("e").await.answered(StatusCode::OK, &left("4"));
+        let now = Instant::now();
+        let mut held = futures_ready(&p, 4).await;
+        assert_eq!(Instant::now(), now, "the four left go at once");
+        // The fifth waits for the measured refill, not for an answer.
+        let t0 = Instant::now();
+        held.push(p.ready("e").await);
+        let waited = Instant::now() - t0;
+        let token = Duration::from_secs_f64(0.1 / RATE_MARGIN);
+        assert!(
+            waited >= token - Duration::from_millis(2)
+                && waited <= token + Duration::from_millis(2),
+            "{waited:?}"
+        );
     }
 
     async fn futures_ready(p: &Pacer, n: usize) -> Vec<Ticket<'_>> {
