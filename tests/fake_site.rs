@@ -998,3 +998,54 @@ async fn jsm_service_desks_and_request_comments() {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     site.shutdown().await;
 }
+
+/// `POST /issue/bulkfetch`: up to 100 issues, each as `GET /issue/{key}`
+/// renders it (comments cut to 100, the true total kept), unknown keys in
+/// `issueErrors`; no keys or more than 100 is a 400.
+#[tokio::test]
+async fn bulk_fetch_embeds_100_comments_with_the_true_total() {
+    let data = SiteData::generate(3000, 11);
+    let sum = data.summary();
+    let (long, n) = sum
+        .comments_per_issue
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map(|(k, n)| (k.clone(), *n))
+        .unwrap();
+    assert!(
+        n > 100,
+        "the generated site has an issue with {n} comments at most"
+    );
+    let site = start(data, FakeSiteConfig::default()).await;
+    let b = site.base_url();
+    let c = client();
+    let post = |body: Value| {
+        c.post(format!("{b}/rest/api/3/issue/bulkfetch"))
+            .basic_auth(EMAIL, Some(TOKEN))
+            .json(&body)
+            .send()
+    };
+    let r = post(json!({"issueIdsOrKeys": [long, "NOPE-1"], "fields": ["comment"]}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    let issues = v["issues"].as_array().unwrap();
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0]["key"], json!(long));
+    let comment = &issues[0]["fields"]["comment"];
+    assert_eq!(comment["total"], json!(n));
+    assert_eq!(comment["comments"].as_array().unwrap().len(), 100);
+    assert!(
+        issues[0]["fields"].get("summary").is_none(),
+        "only the fields asked for"
+    );
+    assert_eq!(v["issueErrors"][0]["issueIdsOrKeys"], json!(["NOPE-1"]));
+    for keys in [
+        json!([]),
+        json!((0..101).map(|i| format!("K-{i}")).collect::<Vec<_>>()),
+    ] {
+        let r = post(json!({"issueIdsOrKeys": keys})).await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    }
+}

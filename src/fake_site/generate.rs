@@ -407,8 +407,17 @@ pub(crate) fn generate(items: usize, seed: u64) -> SiteData {
         let key = format!("{pkey}-{}", counters[p]);
         let sd = ptype == "service_desk";
         let created = r.range(0, 250_000) as u64;
-        let ncomments = if n == 0 || r.chance(0.03) {
-            r.range(21, 45)
+        // Most threads are short; 3 % run past the 20 a search embeds, and a
+        // few of those (and always the second issue) past the 100 an issue
+        // fetch embeds.
+        let ncomments = if n == 1 {
+            r.range(101, 260)
+        } else if n == 0 || r.chance(0.03) {
+            if r.chance(0.05) {
+                r.range(101, 260)
+            } else {
+                r.range(21, 45)
+            }
         } else {
             *r.pick(&[0usize, 1, 1, 2, 2, 3, 4, 5])
         };

@@ -18,6 +18,13 @@ const SEARCH_MAX: usize = 100;
 const SEARCH_ACCEPTED: usize = 5000;
 const COMMENT_PAGE: usize = 100;
 const EMBEDDED_COMMENTS: usize = 20;
+/// Comments a single issue embeds (`GET /issue/{key}`: at most 100, with the
+/// true `total`, atlassian-api.md §8). The bulk fetch is served the same way:
+/// Atlassian does not say what it embeds, and the crawler does not rely on
+/// it (it pages what is left out).
+const ISSUE_EMBEDDED_COMMENTS: usize = 100;
+/// Issues per `POST /issue/bulkfetch` (jira.js: at most 100).
+const BULK_FETCH_MAX: usize = 100;
 
 const UNBOUNDED: &str =
     "Unbounded JQL queries are not allowed here. Please add a search restriction to your query.";
@@ -69,6 +76,9 @@ pub(crate) fn route(sh: &Shared, req: &Req) -> (String, Reply) {
         }
         ["rest", "api", "2" | "3", "search"] | ["rest", "api", "2" | "3", "search", "id"] => {
             ("search", Err(err(StatusCode::GONE, GONE)))
+        }
+        ["rest", "api", "3", "issue", "bulkfetch"] if post => {
+            ("issue/bulkfetch", bulkfetch(sh, req))
         }
         ["rest", "api", "3", "issue", key] if get => ("issue/{key}", issue(sh, req, key)),
         ["rest", "api", "3", "issue", key, "comment"] if get => {
@@ -626,7 +636,57 @@ fn issue(sh: &Shared, req: &Req, key: &str) -> R {
     if fields.is_empty() {
         fields.push("*all".into());
     }
-    Ok(Reply::ok(render_issue(sh, is, &fields, None)))
+    Ok(Reply::ok(render_issue(
+        sh,
+        is,
+        &fields,
+        Some(ISSUE_EMBEDDED_COMMENTS),
+    )))
+}
+
+/// `POST /issue/bulkfetch {issueIdsOrKeys, fields}`: the issues found, each
+/// as `GET /issue/{key}` renders it; the others in `issueErrors` (jira.js
+/// `BulkIssueResults`). 1–100 keys, else 400.
+fn bulkfetch(sh: &Shared, req: &Req) -> R {
+    let v: Value = serde_json::from_slice(req.body).map_err(|_| {
+        bad("Invalid request payload. Refer to the REST API documentation and try again.")
+    })?;
+    let keys: Vec<&str> = v
+        .get("issueIdsOrKeys")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if keys.is_empty() || keys.len() > BULK_FETCH_MAX {
+        return Err(bad(&format!(
+            "issueIdsOrKeys must hold between 1 and {BULK_FETCH_MAX} issues."
+        )));
+    }
+    let mut fields: Vec<String> = v
+        .get("fields")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    if fields.is_empty() {
+        fields.push("*navigable".into());
+    }
+    let mut issues = Vec::new();
+    let mut errors = Vec::new();
+    for key in keys {
+        match find_issue(sh, key) {
+            Ok(is) => issues.push(render_issue(sh, is, &fields, Some(ISSUE_EMBEDDED_COMMENTS))),
+            Err(_) => errors.push(json!({
+                "issueIdsOrKeys": [key],
+                "errorMessages": ["Issue does not exist or you do not have permission to see it."],
+                "status": 404,
+            })),
+        }
+    }
+    Ok(Reply::ok(json!({"issues": issues, "issueErrors": errors})))
 }
 
 fn comments(sh: &Shared, req: &Req, key: &str) -> R {

@@ -436,6 +436,31 @@ impl Client {
         endpoint: &str,
         decode: impl Fn(&[u8]) -> Result<T, String>,
     ) -> Result<(T, Option<String>), RequestError> {
+        self.request_with(url, None, endpoint, decode).await
+    }
+
+    /// POST `body` as JSON to `url` and parse the answer, with the same
+    /// retries as a GET. Only for Atlassian's bulk *reads* (`/issue/bulkfetch`):
+    /// sending one twice changes nothing.
+    pub async fn post_read(
+        &self,
+        url: &str,
+        body: &Value,
+        endpoint: &str,
+    ) -> Result<Answer, RequestError> {
+        let (json, link_next) = self
+            .request_with(url, Some(body), endpoint, parse_json)
+            .await?;
+        Ok(Answer { json, link_next })
+    }
+
+    async fn request_with<T>(
+        &self,
+        url: &str,
+        body: Option<&Value>,
+        endpoint: &str,
+        decode: impl Fn(&[u8]) -> Result<T, String>,
+    ) -> Result<(T, Option<String>), RequestError> {
         // `attempt` counts failures that back off; `throttled` counts 429s.
         let mut attempt: u32 = 0;
         let mut throttled: u32 = 0;
@@ -481,8 +506,12 @@ impl Client {
             }
             let retry = sent_before;
             sent_before = true;
-            let sent = self.http[permit.index % self.http.len()]
-                .get(url)
+            let http = &self.http[permit.index % self.http.len()];
+            let request = match body {
+                Some(b) => http.post(url).json(b),
+                None => http.get(url),
+            };
+            let sent = request
                 .header(AUTHORIZATION, self.auth.clone())
                 .header(reqwest::header::ACCEPT, "application/json")
                 .header(ACCEPT_ENCODING, "gzip")

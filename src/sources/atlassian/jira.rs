@@ -1,7 +1,18 @@
 //! Jira Cloud v3 (and JSM, whose requests are the issues of service-desk
 //! projects): projects (50 a page, `startAt` until `isLast`) → issues by
 //! enhanced JQL search (100 a page, `nextPageToken` until absent) → the
-//! comments the search did not embed (`/issue/{key}/comment`, 100 a page).
+//! comments the search did not embed: the issues whose embedded comments
+//! were cut short go, 100 at a time, through `POST /issue/bulkfetch` with
+//! `fields: ["comment"]`, and what that still leaves out is paged through
+//! `/issue/{key}/comment` (100 a page).
+//!
+//! How many comments a bulk fetch embeds per issue is not stated by
+//! Atlassian (a single `GET /issue/{key}` embeds 100, atlassian-api.md §8):
+//! nothing here relies on it. Each issue's `comment.total` is compared with
+//! what arrived, and the rest is paged per issue, so the crawl is complete
+//! whatever the cap; the cap only decides how many requests it saves. An
+//! issue the bulk fetch leaves out (an `issueErrors` entry) or a bulk fetch
+//! that fails falls back to the per-issue paging.
 //!
 //! Each listing has its own [`Listing`] guard: a repeated offset, page or
 //! token, an `isLast: false` with nothing more, or pages past the reported
@@ -56,8 +67,14 @@ const PROJECT_PAGE: u64 = 50;
 const SEARCH_PAGE: u64 = 100;
 /// An issue's comments per page (`/issue/{key}/comment`: default and maximum).
 const COMMENT_PAGE: u64 = 100;
-/// Issues of one project waiting for their comments at once.
-const MAX_COMMENT_TASKS: usize = 16;
+/// Issues asked for per bulk fetch (`POST /issue/bulkfetch`: at most 100).
+const BULK_ISSUES: usize = 100;
+/// Bulk fetches of one project in flight at once; each holds its issues
+/// until their comments are in, so memory stays bounded when detection is
+/// the slower side.
+const MAX_COMMENT_TASKS: usize = 2;
+/// Issues of one bulk fetch whose remaining comments are paged at once.
+const PER_ISSUE_TASKS: usize = 8;
 
 pub(crate) async fn crawl(ctx: Arc<Ctx>) -> Result<(), Fatal> {
     // Custom text fields first: every search names them. A failure here
@@ -204,7 +221,16 @@ async fn project_page(
     Ok((fresh, more))
 }
 
-type CommentTask = Result<(ItemUnit, Option<String>), Fatal>;
+/// One issue with its comments (as many as could be read), and the reason
+/// when that is not all of them.
+type IssueDone = (ItemUnit, Option<String>);
+
+/// A bulk fetch's issues, and the problems of tasks lost on the way.
+type CommentTask = Result<(Vec<IssueDone>, Vec<String>), Fatal>;
+
+/// An issue whose embedded comments were cut short: its unit, how many
+/// comments it holds, and how many it has.
+type Truncated = (ItemUnit, u64, u64);
 
 /// One page of the enhanced search: the raw issues (each parsed on its own)
 /// and the paging fields.
@@ -282,6 +308,8 @@ async fn project(
     }
     let mut listing = Listing::new(ctx.config.max_pages);
     let mut set: JoinSet<CommentTask> = JoinSet::new();
+    // Issues whose embedded comments were cut short, waiting for a bulk fetch.
+    let mut batch: Vec<Truncated> = Vec::new();
     loop {
         let page = search_page(&ctx, &mut listing, &jql, &fields, token.as_deref()).await;
         let page = match page {
@@ -327,17 +355,20 @@ async fn project(
             deep_json::dismantle(is);
             match total {
                 Some(total) if total > embedded => {
-                    // Each task holds its issue until its comments are in:
-                    // a bounded number, so memory does not grow with the
-                    // project when detection is the slower side.
-                    while set.len() >= MAX_COMMENT_TASKS {
-                        match set.join_next().await {
-                            Some(done) => finish(&ctx, done, &mut problems).await?,
-                            None => break,
+                    batch.push((unit, embedded, total));
+                    if batch.len() >= BULK_ISSUES {
+                        // A bounded number of batches in flight: each holds
+                        // its issues until their comments are in.
+                        while set.len() >= MAX_COMMENT_TASKS {
+                            match set.join_next().await {
+                                Some(done) => finish(&ctx, done, &mut problems).await?,
+                                None => break,
+                            }
                         }
+                        let ctx = ctx.clone();
+                        let b = std::mem::take(&mut batch);
+                        set.spawn(bulk_comments(ctx, b));
                     }
-                    let ctx = ctx.clone();
-                    set.spawn(async move { more_comments(&ctx, unit, embedded).await });
                 }
                 _ => ctx.emit(CrawlEvent::Unit(unit)).await?,
             }
@@ -369,6 +400,10 @@ async fn project(
             }
             _ => break,
         }
+    }
+    if !batch.is_empty() {
+        let ctx = ctx.clone();
+        set.spawn(bulk_comments(ctx, batch));
     }
     while let Some(done) = set.join_next().await {
         finish(&ctx, done, &mut problems).await?;
@@ -413,11 +448,14 @@ async fn finish(
 ) -> Result<(), Fatal> {
     match done {
         Ok(r) => {
-            let (unit, problem) = r?;
-            ctx.emit(CrawlEvent::Unit(unit)).await?;
-            if let Some(p) = problem {
-                problems.push((CoverageStatus::Partial, p));
+            let (issues, lost) = r?;
+            for (unit, problem) in issues {
+                ctx.emit(CrawlEvent::Unit(unit)).await?;
+                if let Some(p) = problem {
+                    problems.push((CoverageStatus::Partial, p));
+                }
             }
+            problems.extend(lost.into_iter().map(|p| (CoverageStatus::Partial, p)));
         }
         Err(e) => problems.push((
             CoverageStatus::Partial,
@@ -427,8 +465,84 @@ async fn finish(
     Ok(())
 }
 
+/// The comments of `batch` (issues with the number of comments the search
+/// embedded) that the search cut short: one bulk fetch, then per issue
+/// whatever it still left out.
+async fn bulk_comments(ctx: Arc<Ctx>, mut batch: Vec<Truncated>) -> CommentTask {
+    let keys: Vec<&str> = batch.iter().map(|(u, _, _)| u.item.id.as_str()).collect();
+    let body = serde_json::json!({"issueIdsOrKeys": keys, "fields": ["comment"]});
+    ctx.minimum(1);
+    match ctx
+        .post_read(
+            &ctx.jira_base,
+            "/rest/api/3/issue/bulkfetch",
+            &body,
+            "jira.issue.bulkfetch",
+        )
+        .await
+    {
+        Ok(a) => {
+            let mut by_key: std::collections::HashMap<String, &Value> = list(&a.json, "issues")
+                .iter()
+                .map(|is| (convert::s(is, "key"), is))
+                .collect();
+            for (unit, read, _) in &mut batch {
+                let Some(is) = by_key.remove(&unit.item.id) else {
+                    continue;
+                };
+                let known: std::collections::HashSet<String> = unit
+                    .documents
+                    .iter()
+                    .filter_map(|d| d.origin.comment_id.clone())
+                    .collect();
+                let comments = convert::jira_embedded_comments(is);
+                for c in comments
+                    .iter()
+                    .filter(|c| !known.contains(&convert::s(c, "id")))
+                {
+                    convert::add_jira_comment(unit, c);
+                }
+                *read = (*read).max(comments.len() as u64);
+            }
+        }
+        // The per-issue paging below reads them all the same, at more
+        // requests; only a rejected credential ends the crawl.
+        Err(e) => {
+            super::triage(e)?;
+        }
+    }
+    // What is still missing, a few issues at a time.
+    let mut out = Vec::with_capacity(batch.len());
+    let mut lost = Vec::new();
+    let mut set: JoinSet<Result<IssueDone, Fatal>> = JoinSet::new();
+    let mut joined = |done: Result<Result<IssueDone, Fatal>, tokio::task::JoinError>| {
+        match done {
+            Ok(r) => out.push(r?),
+            Err(e) => lost.push(format!("a comment task failed: {e}")),
+        }
+        Ok::<(), Fatal>(())
+    };
+    for (unit, read, total) in batch {
+        if read >= total {
+            joined(Ok(Ok((unit, None))))?;
+            continue;
+        }
+        while set.len() >= PER_ISSUE_TASKS {
+            if let Some(done) = set.join_next().await {
+                joined(done)?;
+            }
+        }
+        let ctx = ctx.clone();
+        set.spawn(async move { more_comments(&ctx, unit, read).await });
+    }
+    while let Some(done) = set.join_next().await {
+        joined(done)?;
+    }
+    Ok((out, lost))
+}
+
 /// The comments after the first `from` ones (which the search embedded).
-async fn more_comments(ctx: &Ctx, mut unit: ItemUnit, from: u64) -> CommentTask {
+async fn more_comments(ctx: &Ctx, mut unit: ItemUnit, from: u64) -> Result<IssueDone, Fatal> {
     let key = unit.item.id.clone();
     let path = format!("/rest/api/3/issue/{key}/comment");
     let mut listing = Listing::new(ctx.config.max_pages);

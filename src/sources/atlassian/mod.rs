@@ -344,6 +344,20 @@ impl Ctx {
         };
         self.client.get(&url, endpoint).await
     }
+
+    /// POST `body` to `{base}{path}` for a bulk read, as JSON.
+    pub async fn post_read(
+        &self,
+        base: &str,
+        path: &str,
+        body: &Value,
+        endpoint: &str,
+    ) -> Result<client::Answer, RequestError> {
+        self.not_interrupted()?;
+        self.client
+            .post_read(&format!("{base}{path}"), body, endpoint)
+            .await
+    }
 }
 
 /// A request error that ends the crawl, or the reason to record.
