@@ -37,7 +37,7 @@ impl Got {
 }
 
 /// Items of the crawled site: enough for a few hundred requests (the crawl
-/// reads about 32 per 1,000 items), so that a 429 rate means something.
+/// reads about 22 per 1,000 items), so that a 429 rate means something.
 const SITE_ITEMS: usize = 12_000;
 
 /// The limited site: 100 requests/s, bucket of 10 (a crawl of this site at
