@@ -31,7 +31,11 @@
 //! - Jira `maxResults`: project search default and cap 50; `search/jql`
 //!   accepts 1–5000 (else 400), default 50, pages of at most 100 when more
 //!   than `id`/`key` is asked for (5000 otherwise); `issue/{key}/comment`
-//!   default and cap 100.
+//!   default and cap 100; `GET /issue/{key}` and `POST /issue/bulkfetch`
+//!   (1–100 `issueIdsOrKeys`, else 400; unknown or hidden ones in
+//!   `issueErrors`) embed at most 100 comments with the true `total` (the
+//!   bulk fetch's cap is not stated by Atlassian; the crawler pages the rest
+//!   whatever it is).
 //! - JSM: `GET /rest/servicedeskapi/servicedesk` and
 //!   `GET /rest/servicedeskapi/request/{key}/comment` (`public`, `internal`,
 //!   `start`, `limit` ≤ 50); comment bodies are plain text from the ADF.

@@ -21,8 +21,10 @@
 //!   `P₂₅₀(roots)` per item and kind plus `P₂₅₀(children)` per comment);
 //! - Jira: `P₅₀(projects)` + 1 (`/field`); per project `P₁₀₀(issues)` (asked
 //!   at `maxResults=5000`, the API's limit; it gives about 100 with the
-//!   fields asked for); per issue whose `comment.total` exceeds the comments
-//!   the search embedded, `P₁₀₀(total − embedded)` more.
+//!   fields asked for); per project, `P₁₀₀(issues whose comment.total
+//!   exceeds the comments the search embedded)` bulk fetches
+//!   (`POST /issue/bulkfetch`), and per issue whose total still exceeds what
+//!   the bulk fetch embedded, `P₁₀₀(total − embedded)` more.
 //!
 //! [`CrawlReport::requests_minimum`] adds these up for what the crawl read,
 //! so that `requests.total / requests_minimum` is the crawl's overhead
