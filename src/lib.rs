@@ -15,4 +15,5 @@ pub mod rank;
 pub mod report;
 pub mod scan;
 pub mod sources;
+pub mod store;
 pub mod text;

@@ -396,7 +396,7 @@ fn aba_routing(value: &str) -> bool {
         .zip([3u32, 7, 1].iter().cycle())
         .map(|(&x, &w)| u32::from(x) * w)
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// ISO 3166-1 alpha-2 codes, plus XK (Kosovo), which SWIFT and IBAN use.
@@ -944,7 +944,7 @@ fn phone(value: &str) -> bool {
 }
 
 fn is_leap(y: u32) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+    (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400)
 }
 
 fn real_date(y: u32, m: u32, d: u32) -> bool {

@@ -90,7 +90,7 @@ fn over_cap(len: usize, max: usize) -> Option<Extracted> {
 }
 
 fn describe_bytes(n: usize) -> String {
-    if n >= 1 << 20 && n % (1 << 20) == 0 {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
         format!("{} MiB", n >> 20)
     } else {
         format!("{n} byte")

@@ -170,7 +170,8 @@ pub fn group4(s: &str) -> String {
 pub fn aba_valid(s: &str) -> bool {
     let d = digit_values(s);
     d.len() == 9
-        && (3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + d[2] + d[5] + d[8]) % 10 == 0
+        && (3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + d[2] + d[5] + d[8])
+            .is_multiple_of(10)
 }
 
 /// NHS mod-11 check digit for nine digits; `None` when the check would be 10 (unissued).
