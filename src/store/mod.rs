@@ -16,6 +16,7 @@
 //! - WAL journal (readers, such as `withhold report`, never block the
 //!   writer), foreign keys on.
 
+pub mod scans;
 pub mod schema;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};

@@ -23,7 +23,9 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE TABLE containers (
         id             INTEGER PRIMARY KEY,
         product        TEXT NOT NULL,
+        kind           TEXT NOT NULL,        -- space, project, app, connector, directory
         key            TEXT NOT NULL,        -- space key, project key, connector id
+        product_id     TEXT NOT NULL,        -- the product's own id (space id, project id)
         name           TEXT NOT NULL,
         url            TEXT NOT NULL,
         created_at     TEXT,
@@ -36,7 +38,10 @@ pub const MIGRATIONS: &[&str] = &[
         container_id   INTEGER NOT NULL REFERENCES containers(id),
         item_id        TEXT NOT NULL,
         kind           TEXT NOT NULL,
-        version        TEXT,                 -- version.number, or the `updated` time
+        -- No title or URL: either may hold a matched value (a page titled
+        -- with a client's name); reports take them from the scan.
+        version        INTEGER,              -- Confluence version.number
+        updated        TEXT,                 -- Jira `updated`
         content_hash   BLOB,                 -- of the extracted text, to tell a real change
         last_seen_scan INTEGER NOT NULL REFERENCES scans(id),
         removed_scan   INTEGER REFERENCES scans(id),
@@ -51,6 +56,10 @@ pub const MIGRATIONS: &[&str] = &[
         comment_id   TEXT,
         rule         TEXT NOT NULL,
         entity       TEXT NOT NULL,
+        category     TEXT NOT NULL,
+        severity     TEXT NOT NULL,
+        confidence   REAL NOT NULL,
+        test_value   INTEGER NOT NULL,       -- a documentation or test value
         start        INTEGER NOT NULL,
         end          INTEGER NOT NULL,
         masked       TEXT NOT NULL,
@@ -63,8 +72,11 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE TABLE coverage (
         scan_id      INTEGER NOT NULL REFERENCES scans(id),
         container_id INTEGER NOT NULL REFERENCES containers(id),
-        status       TEXT NOT NULL,
-        reason       TEXT,
+        status        TEXT NOT NULL,
+        items_seen    INTEGER NOT NULL,
+        items_scanned INTEGER NOT NULL,
+        items_failed  INTEGER NOT NULL,
+        reasons       TEXT NOT NULL,         -- JSON array of strings
         PRIMARY KEY (scan_id, container_id)
     ) WITHOUT ROWID;
     CREATE TABLE checkpoints (
