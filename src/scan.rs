@@ -331,6 +331,8 @@ pub fn run(
             SourceEvent::ContainerInventoryOnly { id } => {
                 tally.container(&id).coverage.status = CoverageStatus::Inventory;
             }
+            // Written by the store sink (issue 10, in progress).
+            SourceEvent::Removed { .. } | SourceEvent::Checkpoint { .. } => {}
         }
         if batch.len() >= BATCH_UNITS {
             scan_batch(&req, &pool, &mut batch, &mut tally, &mut writer)?;

@@ -32,6 +32,10 @@ struct Collected {
     /// Confluence comments sent more than once: (item key, comment id).
     comments_sent_twice: Vec<(String, String)>,
     comments_sent: BTreeSet<(String, String)>,
+    /// (container key, item id, comment id) a rescan found deleted.
+    removed: Vec<(String, String, Option<String>)>,
+    /// Listing → its last checkpointed cursor (`None`: read to the end).
+    checkpoints: BTreeMap<String, Option<String>>,
 }
 
 fn config(site: &FakeSite, fake: &FakeSiteConfig) -> CrawlConfig {
@@ -111,6 +115,14 @@ async fn run(config: CrawlConfig) -> (Result<CrawlReport, CrawlError>, Collected
                     status,
                     reason,
                 } => got.product_status.push((product, status, reason)),
+                CrawlEvent::Removed {
+                    container,
+                    item_id,
+                    comment_id,
+                } => got.removed.push((container.key, item_id, comment_id)),
+                CrawlEvent::Checkpoint { listing, cursor } => {
+                    got.checkpoints.insert(listing, cursor);
+                }
             }
         }
         got

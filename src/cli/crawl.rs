@@ -132,6 +132,16 @@ fn to_source_event(e: CrawlEvent, counters: &Counters) -> SourceEvent {
         CrawlEvent::ProductStatus {
             product, reason, ..
         } => SourceEvent::ProductIncomplete { product, reason },
+        CrawlEvent::Removed {
+            container,
+            item_id,
+            comment_id,
+        } => SourceEvent::Removed {
+            container,
+            item_id,
+            comment_id,
+        },
+        CrawlEvent::Checkpoint { listing, cursor } => SourceEvent::Checkpoint { listing, cursor },
     }
 }
 

@@ -252,7 +252,18 @@ pub struct FakeSite {
 impl FakeSite {
     /// Serve `data` on 127.0.0.1 (a free port) on the current tokio runtime.
     pub async fn start(data: Arc<SiteData>, config: FakeSiteConfig) -> std::io::Result<FakeSite> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        FakeSite::start_at(data, config, 0).await
+    }
+
+    /// Serve `data` on 127.0.0.1:`port` (0: a free one). A rescan test stops
+    /// a site and serves the changed data at the same address, so the store
+    /// recognises the target.
+    pub async fn start_at(
+        data: Arc<SiteData>,
+        config: FakeSiteConfig,
+        port: u16,
+    ) -> std::io::Result<FakeSite> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         let cloud_id = if data.cloud_id.is_empty() {
             "00000000-0000-4000-8000-000000000000".to_string()

@@ -5,6 +5,7 @@ pub mod atlassian;
 pub mod connectors;
 pub mod demo;
 pub mod files;
+pub mod memory;
 
 use crate::model::{Container, ContainerId, Document, Item, Product};
 use std::collections::BTreeMap;
@@ -35,6 +36,9 @@ pub struct CommentMeta {
     pub public: Option<bool>,
     /// The comment it answers (Confluence `parentCommentId`), for a reply.
     pub reply_to: Option<String>,
+    /// The comment's own `version.number` (Confluence): an incremental rescan
+    /// compares it, since a new or edited comment leaves its page's version as it was.
+    pub version: Option<u64>,
 }
 
 /// An item that could not be read: its container becomes partial.
@@ -79,6 +83,21 @@ pub enum SourceEvent {
     /// A product whose containers could not all be listed: containers may
     /// be missing altogether, so the product's app cannot be complete.
     ProductIncomplete { product: Product, reason: String },
+    /// An item (`comment_id: None`) or one comment of an item that the site
+    /// no longer has (a rescan found it deleted): the store marks it removed
+    /// and resolves its findings.
+    Removed {
+        container: ContainerId,
+        item_id: String,
+        comment_id: Option<String>,
+    },
+    /// Where one listing stands: everything it yielded before this event has
+    /// been sent, so a resume may go on from `cursor` (`None`: the listing
+    /// was read to the end). The store writes it after those items.
+    Checkpoint {
+        listing: String,
+        cursor: Option<String>,
+    },
 }
 
 impl SourceData {

@@ -64,7 +64,7 @@ pub use client::{Auth, ClientConfig, RequestError, RequestStats, TOKEN_HELP_URL}
 pub use preflight::{Preflight, ProductAccess};
 
 use crate::interrupt::Interrupt;
-use crate::model::{Container, CoverageStatus, Document, Product};
+use crate::model::{Container, ContainerId, CoverageStatus, Document, Product};
 use crate::sources::{ItemFailure, ItemUnit};
 use client::{check_scheme, Client};
 use serde_json::Value;
@@ -102,6 +102,11 @@ pub struct CrawlConfig {
     /// Once set, no further request is sent and no further event emitted:
     /// the crawl ends with [`CrawlError::Cancelled`].
     pub interrupt: Interrupt,
+    /// What the last scan of this site saw: read only what changed since
+    /// (`None`: read everything). See [`crate::sources::memory`].
+    pub known: Option<Arc<crate::sources::memory::KnownSite>>,
+    /// Where an interrupted scan of this site stopped: go on from there.
+    pub resume: Option<Arc<crate::sources::memory::ResumePoint>>,
 }
 
 impl CrawlConfig {
@@ -122,6 +127,8 @@ impl CrawlConfig {
             max_pages: paging::DEFAULT_MAX_PAGES,
             client: ClientConfig::default(),
             interrupt: Interrupt::default(),
+            known: None,
+            resume: None,
         }
     }
 }
@@ -153,6 +160,17 @@ pub enum CrawlEvent {
         product: Product,
         status: CoverageStatus,
         reason: String,
+    },
+    /// An item or comment a rescan found deleted (see `SourceEvent::Removed`).
+    Removed {
+        container: ContainerId,
+        item_id: String,
+        comment_id: Option<String>,
+    },
+    /// Where a listing stands (see `SourceEvent::Checkpoint`).
+    Checkpoint {
+        listing: String,
+        cursor: Option<String>,
     },
 }
 
@@ -256,14 +274,17 @@ impl Ctx {
             return Err(Fatal::Cancelled);
         }
         let counter = match &ev {
-            CrawlEvent::Container { .. } => &self.containers,
-            CrawlEvent::Unit(_) => &self.units,
-            CrawlEvent::Comments(_) => &self.comments,
-            CrawlEvent::Failure(_) => &self.failures,
-            CrawlEvent::ContainerStatus { .. } => &self.incomplete,
-            CrawlEvent::ProductStatus { .. } => &self.incomplete,
+            CrawlEvent::Container { .. } => Some(&self.containers),
+            CrawlEvent::Unit(_) => Some(&self.units),
+            CrawlEvent::Comments(_) => Some(&self.comments),
+            CrawlEvent::Failure(_) => Some(&self.failures),
+            CrawlEvent::ContainerStatus { .. } => Some(&self.incomplete),
+            CrawlEvent::ProductStatus { .. } => Some(&self.incomplete),
+            CrawlEvent::Removed { .. } | CrawlEvent::Checkpoint { .. } => None,
         };
-        counter.fetch_add(1, Ordering::Relaxed);
+        if let Some(counter) = counter {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
         self.tx.send(ev).await.map_err(|_| Fatal::Cancelled)
     }
 
