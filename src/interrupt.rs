@@ -148,7 +148,11 @@ pub fn until_interrupted<'a>(
     flag: &'a Interrupt,
 ) -> impl Iterator<Item = SourceEvent> + 'a {
     events.into_iter().filter(move |e| {
-        !(flag.is_set() && matches!(e, SourceEvent::Unit(_) | SourceEvent::Documents(_)))
+        !(flag.is_set()
+            && matches!(
+                e,
+                SourceEvent::Unit(_) | SourceEvent::Documents(_) | SourceEvent::Finished
+            ))
     })
 }
 

@@ -8,17 +8,20 @@
 use crate::detect::engine::{DocumentScan, Engine};
 use crate::detect::mask::mask_spans;
 use crate::detect::rules::PackInfo;
-use crate::model::{
-    Container, ContainerId, ContainerKind, Coverage, CoverageStatus, Document, Finding,
-};
+use crate::model::{ContainerId, CoverageStatus, Document, Finding, Product};
 use crate::rank::evidence::ContainerEvidence;
 use crate::rank::policy::Policy;
 use crate::report::findings::write_finding;
 use crate::report::summary::{ContainerSummary, SourceInfo, Summary, ToolInfo, Totals};
+use crate::sources::memory::KnownSite;
 use crate::sources::{ItemUnit, SourceEvent};
+use crate::store::scans::ScanId;
+use crate::store::sink::{StoreSink, ITEM_PART, NAME_PART};
+use crate::store::state::ContainerState;
+use crate::store::Store;
 use anyhow::Context;
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -26,7 +29,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Units handed to rayon at a time: large enough to keep every core busy,
 /// small enough that findings are written while the scan goes on and memory
-/// stays flat.
+/// stays flat. Each batch is one store transaction.
 const BATCH_UNITS: usize = 512;
 
 /// What the caller wants from a scan.
@@ -39,6 +42,15 @@ pub struct ScanRequest<'a> {
     pub revealed: bool,
     /// Decides what counts little (own-domain emails) while evidence is gathered.
     pub policy: &'a Policy,
+    /// Where the scan is written; the summary is read back from it.
+    pub store: &'a Store,
+    pub scan: ScanId,
+    /// The containers a rescan compares with (read only what changed);
+    /// `None`: every container is read in full.
+    pub known: Option<&'a KnownSite>,
+    /// Products whose every container this scan lists: a container of
+    /// theirs that it does not announce is gone from the site.
+    pub complete_products: Vec<Product>,
 }
 
 /// The outcome of a scan: the summary that was written, and where.
@@ -55,21 +67,21 @@ fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
-/// Running totals and per-container coverage, fed finding by finding.
-struct Tally<'p> {
+/// What this run read, beside what it wrote into the store: the run's own
+/// counters, and which containers and products it could not list fully.
+struct Tally {
     totals: Totals,
-    /// By (product, key): a space and a project sharing a key are two containers.
-    containers: BTreeMap<ContainerId, ContainerSummary>,
-    evidence: BTreeMap<ContainerId, ContainerEvidence>,
-    /// (container, item) of the items with a document that could not be
-    /// read, so an item with several is failed once.
-    unread_items: BTreeSet<(ContainerId, String)>,
-    policy: &'p Policy,
-    /// Items already taken, by container: a listing that shifts while it is
-    /// read sends some items twice, and each is counted and reported once.
+    /// Items already taken this run: a listing that shifts while it is read
+    /// sends some items twice, and each is counted and written once.
     seen_items: HashSet<u128>,
     /// Comments already taken: (container, item, comment id).
     seen_comments: HashSet<u128>,
+    /// Containers whose listing was cut short: not swept.
+    incomplete: HashSet<ContainerId>,
+    /// Checkpoints waiting for the batch holding the items before them.
+    checkpoints: Vec<(String, Option<String>)>,
+    /// The source said it listed everything ([`SourceEvent::Finished`]).
+    finished: bool,
 }
 
 /// A 128-bit digest of an identity (product, container, item, comment):
@@ -89,7 +101,26 @@ fn digest(parts: &[&str]) -> u128 {
     u128::from_le_bytes(first)
 }
 
-impl Tally<'_> {
+/// The hash of an item's own text (its documents that are not comments),
+/// kept per item so a change of content can be told from a new version
+/// with the same text.
+fn content_hash(unit: &ItemUnit) -> [u8; 16] {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    for d in unit
+        .documents
+        .iter()
+        .filter(|d| d.origin.comment_id.is_none())
+    {
+        h.update((d.text.len() as u64).to_le_bytes());
+        h.update(d.text.as_bytes());
+    }
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&h.finalize()[..16]);
+    out
+}
+
+impl Tally {
     /// Whether `unit` is new: an item not seen before (for an item of its
     /// own), with its comments already seen dropped from it (`false` when
     /// nothing new is left).
@@ -125,79 +156,29 @@ impl Tally<'_> {
         is_item || !unit.documents.is_empty()
     }
 
-    fn container(&mut self, id: &ContainerId) -> &mut ContainerSummary {
-        self.containers
-            .entry(id.clone())
-            .or_insert_with(|| ContainerSummary {
-                // A unit for a container the source never announced: still counted.
-                container: Container {
-                    product: id.product,
-                    kind: ContainerKind::Directory,
-                    id: id.key.clone(),
-                    key: id.key.clone(),
-                    name: id.key.clone(),
-                    url: String::new(),
-                    created: None,
-                },
-                coverage: Coverage::default(),
-                items_with_findings: 0,
-                findings: 0,
-                by_category: BTreeMap::new(),
-                by_entity: BTreeMap::new(),
-                entities: Vec::new(),
-                metadata_exposures: Vec::new(),
-            })
-    }
-
-    fn finding(&mut self, f: &Finding) {
-        let t = &mut self.totals;
-        t.findings += 1;
-        t.test_values += u64::from(f.test_value);
-        *t.by_category.entry(f.category.as_str().into()).or_default() += 1;
-        *t.by_entity.entry(f.entity.to_string()).or_default() += 1;
-        *t.by_severity.entry(f.severity.as_str().into()).or_default() += 1;
-        let id = f.origin.container();
-        let c = self.container(&id);
-        c.findings += 1;
-        *c.by_category.entry(f.category.as_str().into()).or_default() += 1;
-        *c.by_entity.entry(f.entity.to_string()).or_default() += 1;
-        let policy = self.policy;
-        self.evidence.entry(id).or_default().add(f, policy);
-    }
-
-    /// Write and count a document's findings; `public` says which comments
-    /// customers can see (JSM).
-    fn absorb(
-        &mut self,
-        scan: DocumentScan,
-        comments: &BTreeMap<String, crate::sources::CommentMeta>,
-        writer: &mut impl Write,
-    ) -> anyhow::Result<()> {
-        for f in &scan.findings {
-            let meta = f.origin.comment_id.as_ref().and_then(|id| comments.get(id));
-            write_finding(writer, f, meta).context("writing findings.jsonl")?;
-            self.finding(f);
-        }
-        for ((reason, entity), n) in scan.suppressed {
+    /// Count what the allow list removed from a document's candidates.
+    fn suppressed(&mut self, scan: &DocumentScan) {
+        for ((reason, entity), n) in &scan.suppressed {
             *self
                 .totals
                 .suppressed
                 .entry(reason.to_string())
                 .or_default()
-                .entry(entity)
+                .entry(entity.clone())
                 .or_default() += n;
         }
-        Ok(())
     }
 }
 
-/// Detection over one batch of units, in parallel, then the findings in order.
+/// Detection over one batch of units, in parallel, then their parts written
+/// into the store in order, with the checkpoints that followed them, in one
+/// transaction.
 fn scan_batch(
     req: &ScanRequest<'_>,
     pool: &rayon::ThreadPool,
     batch: &mut Vec<(ItemUnit, bool)>,
     tally: &mut Tally,
-    writer: &mut BufWriter<File>,
+    sink: &mut StoreSink<'_>,
 ) -> anyhow::Result<()> {
     let scans: Vec<Vec<DocumentScan>> = pool.install(|| {
         batch
@@ -209,6 +190,7 @@ fn scan_batch(
             })
             .collect()
     });
+    sink.begin()?;
     for ((unit, is_item), doc_scans) in batch.iter().zip(scans) {
         let t = &mut tally.totals;
         t.documents += unit.documents.len() as u64;
@@ -218,43 +200,67 @@ fn scan_batch(
             .map(|d| d.text.len() as u64)
             .sum::<u64>();
         t.extraction_warnings += unit.warnings.len() as u64;
-        // Part of the item was not read: it is failed, not scanned (what
-        // was read is still scanned below). Once per item.
-        let first_unread = !unit.unread.is_empty()
-            && tally
-                .unread_items
-                .insert((unit.item.container.clone(), unit.item.id.clone()));
-        let c = tally.container(&unit.item.container);
-        if *is_item {
-            c.coverage.items_seen += 1;
-            c.coverage.items_scanned += 1;
+        for scan in &doc_scans {
+            tally.suppressed(scan);
         }
-        if !unit.unread.is_empty() {
-            let reason = format!("{}: {}", unit.item.id, unit.unread.join("; "));
-            if first_unread {
-                c.coverage.items_scanned = c.coverage.items_scanned.saturating_sub(1);
-                c.coverage.record_failure(reason);
-            } else {
-                c.coverage.reasons.push(reason);
+        // Part of the item was not read: it is failed, not scanned (what
+        // was read is still written below).
+        let unread = (!unit.unread.is_empty()).then(|| unit.unread.join("; "));
+        let row = if *is_item {
+            sink.item(&unit.item, Some(&content_hash(unit)), unread.as_deref())?
+        } else {
+            if let Some(why) = &unread {
+                sink.failure(&unit.item.container, &unit.item.id, why)?;
+            }
+            sink.row(&unit.item.container)?
+        };
+        // Parts: the item's own fields (when this unit is the item), then
+        // each comment it carries, each with its findings.
+        let mut parts: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+        if *is_item {
+            parts.insert(ITEM_PART, Vec::new());
+        }
+        for d in &unit.documents {
+            parts
+                .entry(d.origin.comment_id.as_deref().unwrap_or(ITEM_PART))
+                .or_default();
+        }
+        for scan in &doc_scans {
+            for f in &scan.findings {
+                parts
+                    .entry(f.origin.comment_id.as_deref().unwrap_or(ITEM_PART))
+                    .or_default()
+                    .push(f);
             }
         }
-        for scan in doc_scans {
-            tally.absorb(scan, &unit.comments, writer)?;
+        for (part, findings) in &parts {
+            let meta = unit.comments.get(*part);
+            if *part != ITEM_PART {
+                sink.comment(row, &unit.item.id, part, meta.and_then(|m| m.version))?;
+            }
+            sink.replace_part(row, &unit.item.id, part, findings, meta)?;
         }
     }
+    for (listing, cursor) in tally.checkpoints.drain(..) {
+        sink.checkpoint(&listing, cursor.as_deref())?;
+    }
+    sink.commit()?;
     batch.clear();
-    writer.flush().context("writing findings.jsonl")
+    Ok(())
 }
 
-/// Scan everything `events` yields and write `findings.jsonl` and `summary.json`.
+/// Scan everything `events` yields into the store, then read the site back
+/// from it: `findings.jsonl` and the summary (containers, coverage, evidence)
+/// are what the store holds now, so a rescan's unchanged items and a
+/// resumed scan's first half count as much as what this run read.
 pub fn run(
     req: ScanRequest<'_>,
     events: impl IntoIterator<Item = SourceEvent>,
 ) -> anyhow::Result<ScanOutcome> {
     let started = Instant::now();
     let started_at = now_secs();
-    // Removes the previous run's outputs before the first finding is written.
-    let mut writer = BufWriter::new(crate::report::begin_run(&req.out_dir)?);
+    // Removes the previous run's outputs before anything is written.
+    let findings_file = crate::report::begin_run(&req.out_dir)?;
     let findings_path = req.out_dir.join("findings.jsonl");
     let summary_path = req.out_dir.join("summary.json");
     let mut pool = rayon::ThreadPoolBuilder::new();
@@ -263,35 +269,41 @@ pub fn run(
     }
     let pool = pool.build().context("starting the detection threads")?;
     let threads = pool.current_num_threads();
+    let mut sink = StoreSink::new(req.store, req.scan);
 
     let mut tally = Tally {
         totals: Totals::default(),
-        containers: BTreeMap::new(),
-        evidence: BTreeMap::new(),
-        unread_items: BTreeSet::new(),
-        policy: req.policy,
         seen_items: HashSet::new(),
         seen_comments: HashSet::new(),
+        incomplete: HashSet::new(),
+        checkpoints: Vec::new(),
+        finished: false,
     };
     // (unit, whether it is an item of its own or more documents of one).
     let mut batch: Vec<(ItemUnit, bool)> = Vec::with_capacity(BATCH_UNITS);
     for event in events {
+        sink.begin()?;
         match event {
-            SourceEvent::Container { container, name } => {
-                let id = container.identity();
-                tally.container(&id).container = container;
+            SourceEvent::Container {
+                mut container,
+                name,
+            } => {
                 // Container names are metadata: scanned like any other document.
+                let mut name_findings = Vec::new();
                 if let Some(doc) = name {
                     tally.totals.documents += 1;
                     tally.totals.bytes += doc.text.len() as u64;
                     let scan = req.engine.scan(&doc);
+                    tally.suppressed(&scan);
                     if !req.revealed {
                         // Every output shows the name: mask what was found in it.
-                        let c = tally.container(&id);
-                        c.container.name = masked_name(&c.container.name, &doc, &scan.findings);
+                        container.name = masked_name(&container.name, &doc, &scan.findings);
                     }
-                    tally.absorb(scan, &BTreeMap::new(), &mut writer)?;
+                    name_findings = scan.findings;
                 }
+                let row = sink.container(&container)?;
+                let refs: Vec<&Finding> = name_findings.iter().collect();
+                sink.replace_part(row, &container.key, NAME_PART, &refs, None)?;
             }
             SourceEvent::Unit(mut unit) => {
                 if tally.first_sight(&mut unit, true) {
@@ -304,10 +316,7 @@ pub fn run(
                 }
             }
             SourceEvent::Failure(failure) => {
-                let c = tally.container(&failure.container);
-                c.coverage.items_seen += 1;
-                c.coverage
-                    .record_failure(format!("{}: {}", failure.item_id, failure.reason));
+                sink.failure(&failure.container, &failure.item_id, &failure.reason)?;
             }
             SourceEvent::ProductIncomplete { product, reason } => {
                 tally.totals.warnings.push(format!(
@@ -322,45 +331,75 @@ pub fn run(
                     .push(reason);
             }
             SourceEvent::ContainerIncomplete { id, reason } => {
-                let c = tally.container(&id);
-                if c.coverage.status == CoverageStatus::Complete {
-                    c.coverage.status = CoverageStatus::Partial;
-                }
-                c.coverage.reasons.push(reason);
+                sink.container_issue(&id, CoverageStatus::Partial, Some(&reason))?;
+                tally.incomplete.insert(id);
             }
             SourceEvent::ContainerInventoryOnly { id } => {
-                tally.container(&id).coverage.status = CoverageStatus::Inventory;
+                sink.container_issue(&id, CoverageStatus::Inventory, None)?;
             }
-            // Written by the store sink (issue 10, in progress).
-            SourceEvent::Removed { .. } | SourceEvent::Checkpoint { .. } => {}
+            SourceEvent::Removed {
+                container,
+                item_id,
+                comment_id,
+            } => {
+                // Units before it may still wait in the batch: write them first.
+                scan_batch(&req, &pool, &mut batch, &mut tally, &mut sink)?;
+                sink.begin()?;
+                sink.removed(&container, &item_id, comment_id.as_deref())?;
+            }
+            SourceEvent::Checkpoint { listing, cursor } => {
+                tally.checkpoints.push((listing, cursor));
+            }
+            SourceEvent::Finished => tally.finished = true,
         }
         if batch.len() >= BATCH_UNITS {
-            scan_batch(&req, &pool, &mut batch, &mut tally, &mut writer)?;
+            scan_batch(&req, &pool, &mut batch, &mut tally, &mut sink)?;
         }
     }
-    scan_batch(&req, &pool, &mut batch, &mut tally, &mut writer)?;
-    drop(writer);
-    crate::report::finish_findings(&req.out_dir)?;
+    scan_batch(&req, &pool, &mut batch, &mut tally, &mut sink)?;
 
-    for (key, c) in tally.containers.iter_mut() {
-        // Nothing read at all is a failure, not a partial read.
-        let incomplete = matches!(
-            c.coverage.status,
-            CoverageStatus::Partial | CoverageStatus::Failed
-        );
-        if incomplete && c.coverage.items_scanned == 0 {
-            c.coverage.status = CoverageStatus::Failed;
+    // What this scan read in full and did not see is gone; containers a
+    // complete listing did not announce are gone.
+    if tally.finished {
+        let containers = req.store.containers_of(req.scan)?;
+        sink.begin()?;
+        for c in &containers {
+            let id = c.container.identity();
+            let compared = req.known.is_some_and(|k| k.containers.contains_key(&id));
+            if !compared && !tally.incomplete.contains(&id) {
+                sink.sweep(c.row)?;
+            }
         }
-        if let Some(e) = tally.evidence.get(key) {
-            c.items_with_findings = e.items_with_findings();
-            c.entities = e.stats(req.policy);
-            c.metadata_exposures = e.metadata_exposures();
+        for product in &req.complete_products {
+            if !tally.totals.incomplete_products.contains_key(product) {
+                sink.sweep_containers(*product)?;
+            }
         }
+        sink.commit()?;
     }
-    let mut totals = tally.totals;
-    let containers: Vec<ContainerSummary> = tally.containers.into_values().collect();
-    totals.containers = containers.len();
+    let mut containers = req.store.containers_of(req.scan)?;
+    sink.begin()?;
     for c in &containers {
+        let cov = &c.coverage;
+        let own: Vec<String> = req
+            .store
+            .coverage_reasons(req.scan, c.row)?
+            .unwrap_or_default();
+        sink.coverage(
+            c.row,
+            cov.status,
+            (cov.items_seen, cov.items_scanned, cov.items_failed),
+            &own,
+        )?;
+    }
+    sink.commit()?;
+    drop(sink);
+
+    let mut totals = tally.totals;
+    let summaries = read_back(&req, &mut containers, &mut totals, findings_file)?;
+    crate::report::finish_findings(&req.out_dir)?;
+    totals.containers = summaries.len();
+    for c in &summaries {
         totals.items_seen += c.coverage.items_seen;
         totals.items_scanned += c.coverage.items_scanned;
         totals.items_failed += c.coverage.items_failed;
@@ -380,7 +419,7 @@ pub fn run(
         revealed: req.revealed,
         run: Default::default(),
         totals,
-        containers,
+        containers: summaries,
         verdicts: Vec::new(),
         thresholds: req.policy.thresholds.clone(),
         posture: None,
@@ -391,6 +430,72 @@ pub fn run(
         findings_path,
         summary_path,
     })
+}
+
+/// The store's current findings of `containers`: written to
+/// `findings.jsonl`, counted into `totals`, and gathered into each
+/// container's evidence; the containers' summaries, in the store's order.
+fn read_back(
+    req: &ScanRequest<'_>,
+    containers: &mut [ContainerState],
+    totals: &mut Totals,
+    findings_file: File,
+) -> anyhow::Result<Vec<ContainerSummary>> {
+    let mut writer = BufWriter::new(findings_file);
+    let triage = req.store.triage_set()?;
+    let mut evidence: BTreeMap<ContainerId, ContainerEvidence> = BTreeMap::new();
+    let mut counts: BTreeMap<ContainerId, ContainerSummary> = containers
+        .iter()
+        .map(|c| {
+            (
+                c.container.identity(),
+                ContainerSummary {
+                    container: c.container.clone(),
+                    coverage: c.coverage.clone(),
+                    items_with_findings: 0,
+                    findings: 0,
+                    by_category: BTreeMap::new(),
+                    by_entity: BTreeMap::new(),
+                    entities: Vec::new(),
+                    metadata_exposures: Vec::new(),
+                },
+            )
+        })
+        .collect();
+    let mut triaged = BTreeMap::new();
+    req.store
+        .current_findings(containers, &triage, &mut triaged, |c, f, meta| {
+            write_finding(&mut writer, &f, meta.as_ref()).context("writing findings.jsonl")?;
+            totals.findings += 1;
+            totals.test_values += u64::from(f.test_value);
+            *totals
+                .by_category
+                .entry(f.category.as_str().into())
+                .or_default() += 1;
+            *totals.by_entity.entry(f.entity.to_string()).or_default() += 1;
+            *totals
+                .by_severity
+                .entry(f.severity.as_str().into())
+                .or_default() += 1;
+            let id = c.container.identity();
+            if let Some(s) = counts.get_mut(&id) {
+                s.findings += 1;
+                *s.by_category.entry(f.category.as_str().into()).or_default() += 1;
+                *s.by_entity.entry(f.entity.to_string()).or_default() += 1;
+            }
+            evidence.entry(id).or_default().add(&f, req.policy);
+            Ok(())
+        })?;
+    writer.flush().context("writing findings.jsonl")?;
+    totals.triaged = triaged;
+    for (id, s) in counts.iter_mut() {
+        if let Some(e) = evidence.get(id) {
+            s.items_with_findings = e.items_with_findings();
+            s.entities = e.stats(req.policy);
+            s.metadata_exposures = e.metadata_exposures();
+        }
+    }
+    Ok(counts.into_values().collect())
 }
 
 /// A container's name with the values found in its name document masked as
@@ -432,7 +537,7 @@ mod tests {
     use crate::detect::fingerprint::Fingerprinter;
     use crate::detect::rules::RuleSet;
     use crate::model::Product;
-    use crate::model::{Field, Item, ItemKind, Origin};
+    use crate::model::{Container, ContainerKind, Field, Item, ItemKind, Origin};
     use crate::sources::ItemFailure;
 
     fn container(key: &str) -> SourceEvent {
@@ -490,6 +595,16 @@ mod tests {
         )
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("withhold.db")).unwrap();
+        let scan = store
+            .begin_scan(&crate::store::scans::ScanMeta {
+                target: "test".into(),
+                mode: crate::store::scans::ScanMode::Full,
+                tool_version: "t".into(),
+                rules_version: "r".into(),
+                policy_hash: String::new(),
+            })
+            .unwrap();
         let outcome = run(
             ScanRequest {
                 engine: &engine,
@@ -502,6 +617,10 @@ mod tests {
                 threads: Some(1),
                 revealed: false,
                 policy: &Policy::default(),
+                store: &store,
+                scan,
+                known: None,
+                complete_products: vec![Product::Confluence],
             },
             events,
         )

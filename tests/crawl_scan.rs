@@ -18,6 +18,8 @@ use withhold::progress::Counters;
 use withhold::report::summary::SourceInfo;
 use withhold::scan::{run as run_scan, ScanRequest};
 use withhold::sources::{demo, SourceEvent};
+use withhold::store::scans::{ScanId, ScanMeta, ScanMode};
+use withhold::store::Store;
 
 #[path = "support/cli.rs"]
 mod cli;
@@ -86,11 +88,31 @@ fn demo_engine() -> (RuleSet, Engine) {
     (rules, engine)
 }
 
+/// A new store in `dir`, with a scan begun.
+fn new_store(dir: &std::path::Path) -> (Store, ScanId) {
+    std::fs::create_dir_all(dir).unwrap();
+    let store = Store::open(&dir.join("withhold.db")).unwrap();
+    let scan = store
+        .begin_scan(&ScanMeta {
+            target: "test".into(),
+            mode: ScanMode::Full,
+            tool_version: "t".into(),
+            rules_version: "r".into(),
+            policy_hash: String::new(),
+        })
+        .unwrap();
+    (store, scan)
+}
+
 #[test]
 fn throttled_and_failing_site_still_yields_the_same_findings() {
     let (rules, engine) = demo_engine();
     let dir = tempfile::tempdir().unwrap();
     let policy = withhold::rank::policy::Policy::default();
+    let stores: BTreeMap<&str, (Store, ScanId)> = ["offline", "crawled"]
+        .into_iter()
+        .map(|out| (out, new_store(&dir.path().join(out))))
+        .collect();
     let request = |out: &str| ScanRequest {
         engine: &engine,
         packs: rules.packs.clone(),
@@ -102,6 +124,10 @@ fn throttled_and_failing_site_still_yields_the_same_findings() {
         threads: Some(1),
         revealed: true,
         policy: &policy,
+        store: &stores[out].0,
+        scan: stores[out].1,
+        known: None,
+        complete_products: Vec::new(),
     };
     let offline = run_scan(request("offline"), demo::collect().unwrap().into_events()).unwrap();
     let config = FakeSiteConfig {
@@ -141,6 +167,7 @@ fn a_product_not_fully_listed_makes_the_scan_partial_and_its_app_unknown() {
     let (rules, engine) = demo_engine();
     let dir = tempfile::tempdir().unwrap();
     let policy = withhold::rank::policy::Policy::default();
+    let (store, scan) = new_store(dir.path());
     let request = ScanRequest {
         engine: &engine,
         packs: rules.packs.clone(),
@@ -152,6 +179,10 @@ fn a_product_not_fully_listed_makes_the_scan_partial_and_its_app_unknown() {
         threads: Some(1),
         revealed: false,
         policy: &policy,
+        store: &store,
+        scan,
+        known: None,
+        complete_products: Vec::new(),
     };
     // Everything of the demo arrives, but Confluence's space listing broke
     // part-way, as the crawler reports with CrawlEvent::ProductStatus.

@@ -343,8 +343,24 @@ pub fn crawl_and_scan_with(
         absent: Vec::new(),
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<CrawlEvent>(CHANNEL_EVENTS);
-    let crawler = runtime.spawn(crawl(config, tx));
-    let crawled = std::iter::from_fn(|| rx.blocking_recv()).map(|e| to_source_event(e, &counters));
+    // Whether the crawl ended without error, known once its events are all
+    // read: only then may the scan call what it did not send deleted.
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<bool>();
+    let crawler = runtime.spawn(async move {
+        let result = crawl(config, tx).await;
+        let _ = done_tx.send(result.is_ok());
+        result
+    });
+    let finished = std::iter::once(()).filter_map(move |()| {
+        done_rx
+            .recv()
+            .ok()
+            .filter(|ok| *ok)
+            .map(|_| SourceEvent::Finished)
+    });
+    let crawled = std::iter::from_fn(|| rx.blocking_recv())
+        .map(|e| to_source_event(e, &counters))
+        .chain(finished);
     let events = until_interrupted(first.into_iter().chain(crawled), &interrupt);
     let scanned = run_scan(req, events);
     let crawled = runtime

@@ -9,6 +9,7 @@ pub mod crawl;
 pub mod posture;
 pub mod rules;
 pub mod scan;
+pub mod store;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -103,6 +104,14 @@ pub struct ScanArgs {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// The store (default: withhold.db in --out): what the last scans read,
+    /// so a rescan reads only what changed and an interrupted scan resumes.
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// Read everything again: neither resume an unfinished scan nor compare
+    /// with the last one (the store keeps its history).
+    #[arg(long)]
+    pub fresh: bool,
     #[command(flatten)]
     pub verdict: VerdictArgs,
 }

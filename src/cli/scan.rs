@@ -21,6 +21,8 @@ use crate::report::{write_outputs, OutputPaths};
 use crate::scan::{run as run_scan, ScanRequest};
 use crate::sources;
 use crate::sources::connectors::ConnectorRecord;
+use crate::store::scans::{ScanId, ScanMeta, ScanMode, ScanStatus};
+use crate::store::Store;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -71,6 +73,25 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
         },
     )?;
 
+    let target = scan_target(&args)?;
+    let db = crate::cli::store::db_path(args.db.as_deref(), &args.out);
+    let (store, plan) = crate::cli::store::plan(
+        &db,
+        ScanMeta {
+            target,
+            mode: ScanMode::Full,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            rules_version: detection_digest(&args, &rule_set),
+            policy_hash: String::new(),
+        },
+        args.fresh,
+    )?;
+    if let Some(line) = plan.describe() {
+        if !args.quiet && !args.json {
+            eprintln!("withhold: {line}");
+        }
+    }
+    let complete_products = complete_products(&args);
     let request = |source: SourceInfo| ScanRequest {
         engine: &engine,
         packs: rule_set.packs.clone(),
@@ -79,6 +100,10 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
         threads: args.threads,
         revealed: args.reveal,
         policy: &policy,
+        store: &store,
+        scan: plan.scan,
+        known: plan.known.as_deref(),
+        complete_products: complete_products.clone(),
     };
     // Connectors first: their inventory records are scanned like any item.
     let connector_events = sources::connectors::events(&connectors);
@@ -96,6 +121,8 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
             |config| {
                 apply_products(config, &args.site.products);
                 config.interrupt = interrupt.clone();
+                config.known = plan.known.clone();
+                config.resume = plan.resume.clone();
             },
         )
     };
@@ -111,7 +138,8 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
         let events = connector_events
             .clone()
             .into_iter()
-            .chain(sources::demo::collect()?.into_events());
+            .chain(sources::demo::collect()?.into_events())
+            .chain(std::iter::once(sources::SourceEvent::Finished));
         CrawlOutcome::offline(run_scan(
             request(source),
             until_interrupted(events, interrupt),
@@ -146,7 +174,8 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
         let events = connector_events
             .clone()
             .into_iter()
-            .chain(sources::files::collect(&args.path, interrupt).into_events());
+            .chain(sources::files::collect(&args.path, interrupt).into_events())
+            .chain(std::iter::once(sources::SourceEvent::Finished));
         CrawlOutcome::offline(run_scan(
             request(source),
             until_interrupted(events, interrupt),
@@ -178,6 +207,7 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
     };
     summary.settle_status();
     let paths = write_outputs(&args.out, &summary)?;
+    record_scan(&store, plan.scan, &summary)?;
     if summary.run.interrupted && !args.quiet {
         eprintln!(
             "withhold: the scan was interrupted: what was read is in {}, marked interrupted",
@@ -200,6 +230,86 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
         let _ = out.write_all(terminal_summary(&summary, &paths).as_bytes());
     }
     Ok(exit_code(&summary, args.verdict.fail_on.as_deref()))
+}
+
+/// What one store holds one target of: the site's address, the demo, or
+/// the paths scanned.
+fn scan_target(args: &ScanArgs) -> Result<String, CliError> {
+    if args.demo {
+        return Ok(if args.offline { "demo-offline" } else { "demo" }.to_string());
+    }
+    if let Some(site) = &args.site.site {
+        return Ok(site.trim_end_matches('/').to_string());
+    }
+    let mut paths = Vec::new();
+    for p in &args.path {
+        let full = std::fs::canonicalize(p)
+            .map_err(|e| CliError::Config(format!("{}: {e}", p.display())))?;
+        paths.push(full.display().to_string());
+    }
+    paths.sort();
+    Ok(format!("path:{}", paths.join(",")))
+}
+
+/// What decides the findings an item gets: rule packs, client list, allow
+/// list, `--reveal`, the document size cap. A rescan keeps the findings of
+/// unchanged items only when this is the same.
+fn detection_digest(args: &ScanArgs, rules: &RuleSet) -> String {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    h.update(serde_json::to_vec(&rules.packs).unwrap_or_default());
+    for file in [&args.clients, &args.allow, &args.detect.rules]
+        .into_iter()
+        .flatten()
+    {
+        h.update(file.display().to_string().as_bytes());
+        h.update(std::fs::read(file).unwrap_or_default());
+    }
+    h.update([u8::from(args.reveal), u8::from(args.demo)]);
+    h.update(args.max_document_mib.to_le_bytes());
+    hex::encode(&h.finalize()[..16])
+}
+
+/// The products whose every container this scan lists (no `--spaces`,
+/// `--projects` or `--products` narrowing it): their containers that it does
+/// not announce are gone.
+fn complete_products(args: &ScanArgs) -> Vec<Product> {
+    if !args.path.is_empty() && args.site.site.is_none() && !args.demo {
+        return vec![Product::Files];
+    }
+    let chosen = |p: crate::cli::ProductChoice| {
+        args.site.products.is_empty() || args.site.products.contains(&p)
+    };
+    let mut out = vec![Product::Connector];
+    if chosen(crate::cli::ProductChoice::Confluence) && args.site.spaces.is_empty() {
+        out.push(Product::Confluence);
+    }
+    if chosen(crate::cli::ProductChoice::Jira) && args.site.projects.is_empty() {
+        out.extend([Product::Jira, Product::Jsm]);
+    }
+    out
+}
+
+/// The scan's end in the store: its verdicts (what `diff` compares) and
+/// what the reports show of the run.
+fn record_scan(store: &Store, scan: ScanId, summary: &Summary) -> Result<(), CliError> {
+    let refused = crate::cli::store::refused;
+    store
+        .record_verdicts(scan, &summary.verdicts)
+        .map_err(refused)?;
+    let statuses: Vec<_> = summary
+        .containers
+        .iter()
+        .map(|c| (c.container.identity(), c.coverage.status))
+        .collect();
+    store.settle_coverage(scan, &statuses).map_err(refused)?;
+    let status = match summary.run.status {
+        crate::report::summary::RunStatus::Complete => ScanStatus::Complete,
+        crate::report::summary::RunStatus::Partial => ScanStatus::Partial,
+        crate::report::summary::RunStatus::Interrupted => ScanStatus::Interrupted,
+    };
+    let run = summary.to_json().map_err(anyhow::Error::from)?;
+    store.finish_scan(scan, status, Some(&run)).map_err(refused)
 }
 
 /// DESIGN §9: 1 when a container reaches `--fail-on` (a scheduled run must

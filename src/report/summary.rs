@@ -125,6 +125,10 @@ pub struct Totals {
     pub by_severity: BTreeMap<String, u64>,
     /// What allow lists removed: reason → entity → count. Never hidden.
     pub suppressed: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Findings triage decisions removed: decision (`false-positive`,
+    /// `accepted-risk`) → count. Never hidden.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub triaged: BTreeMap<String, u64>,
     pub extraction_warnings: u64,
     /// Items and comments the source sent again (a listing that shifted while
     /// it was read): scanned and counted once, the repeats dropped.

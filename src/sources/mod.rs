@@ -98,6 +98,11 @@ pub enum SourceEvent {
         listing: String,
         cursor: Option<String>,
     },
+    /// The source listed everything it was asked to and ended without
+    /// error: what a full read of a container did not send is gone from the
+    /// site. A source that stops early (an error, a signal) never sends it,
+    /// so nothing is called deleted that was merely not reached.
+    Finished,
 }
 
 impl SourceData {

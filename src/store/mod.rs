@@ -18,6 +18,8 @@
 
 pub mod scans;
 pub mod schema;
+pub mod sink;
+pub mod state;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use std::fs::{File, OpenOptions};
@@ -195,7 +197,7 @@ fn check_magic(path: &Path) -> Result<(), StoreError> {
     }
 }
 
-fn sql_error(path: &Path, e: rusqlite::Error) -> StoreError {
+pub(crate) fn sql_error(path: &Path, e: rusqlite::Error) -> StoreError {
     let corrupt = matches!(
         e.sqlite_error_code(),
         Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase)
@@ -235,12 +237,14 @@ mod tests {
             tables(&s),
             [
                 "checkpoints",
+                "comments",
                 "containers",
                 "coverage",
                 "findings",
                 "items",
                 "scans",
-                "triage"
+                "triage",
+                "verdicts"
             ]
         );
         let mode: String = s
@@ -258,8 +262,8 @@ mod tests {
             let s = Store::open(&db).unwrap();
             s.connection()
                 .execute(
-                    "INSERT INTO scans (started_at, target, tool_version, rules_version, policy_hash, status)
-                     VALUES ('2026-12-04T00:00:00Z', 'https://x.atlassian.net', '0', '0', '', 'complete')",
+                    "INSERT INTO scans (started_at, target, mode, tool_version, rules_version, policy_hash, status)
+                     VALUES ('2026-12-04T00:00:00Z', 'https://x.atlassian.net', 'full', '0', '0', '', 'complete')",
                     [],
                 )
                 .unwrap();

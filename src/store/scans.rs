@@ -1,35 +1,49 @@
-//! Writing one scan into the store: the scan row, its containers, items,
-//! findings and coverage. This is the sink the pipeline will push into
-//! (DESIGN §1); ranking, reports and diffs read what it wrote.
-//!
-//! Identity: a container is its (product, key) (`ContainerId`), across scans;
-//! an item is its id inside its container. Findings belong to one scan; a
-//! value found again in a later scan is a new row with the same fingerprint,
-//! so "new since the last scan" is a comparison of fingerprints per item.
+//! A scan's row in the store: begin, resume, finish, and which scans of a
+//! target exist. What a scan reads goes in through [`super::sink`]; what the
+//! reports need comes out through [`super::state`].
 
 use super::{sql_error, Store, StoreError};
-use crate::model::{Container, Coverage, CoverageStatus, Finding, Item};
+use crate::model::Container;
 use rusqlite::{params, OptionalExtension};
 
-/// What a scan was run on and with: a resume must match all of it.
+/// How a scan reads its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanMode {
+    /// Everything is read; what was not seen is gone.
+    Full,
+    /// Only what changed since the last scan is read (`KnownSite`).
+    Rescan,
+}
+
+impl ScanMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanMode::Full => "full",
+            ScanMode::Rescan => "rescan",
+        }
+    }
+}
+
+/// What a scan was run on and with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScanMeta {
-    /// Site URL, export file(s) or path.
+    /// Site URL, export file(s) or path: one store holds one target.
     pub target: String,
+    pub mode: ScanMode,
     pub tool_version: String,
     pub rules_version: String,
     pub policy_hash: String,
 }
 
 /// A scan's row id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ScanId(pub i64);
 
 /// A container's row id in this store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ContainerRow(pub i64);
 
-/// How a scan ended.
+/// How a scan ended (or that it has not).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScanStatus {
     Running,
@@ -48,14 +62,20 @@ impl ScanStatus {
         }
     }
 
-    fn parse(s: &str) -> Option<ScanStatus> {
-        Some(match s {
+    fn parse(s: &str) -> ScanStatus {
+        match s {
             "running" => ScanStatus::Running,
             "complete" => ScanStatus::Complete,
             "partial" => ScanStatus::Partial,
-            "interrupted" => ScanStatus::Interrupted,
-            _ => return None,
-        })
+            // The CHECK constraint keeps other values out.
+            _ => ScanStatus::Interrupted,
+        }
+    }
+
+    /// A scan that did not reach its end (killed, or stopped by a signal):
+    /// the next scan of its target resumes it.
+    pub fn unfinished(self) -> bool {
+        matches!(self, ScanStatus::Running | ScanStatus::Interrupted)
     }
 }
 
@@ -70,7 +90,7 @@ pub struct ScanRow {
 }
 
 /// The lowercase name serde gives a unit enum variant (`space`, `blog_post`).
-fn serde_name<T: serde::Serialize>(v: &T) -> String {
+pub(crate) fn serde_name<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
@@ -83,8 +103,42 @@ pub fn fingerprint_bytes(fp: &str) -> Vec<u8> {
     hex::decode(fp).unwrap_or_else(|_| fp.as_bytes().to_vec())
 }
 
-fn now() -> String {
+/// A stored fingerprint as the outputs write it.
+pub fn fingerprint_text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        // Stored as text only when it was not hex to begin with.
+        Ok(s) if bytes.len() != 16 => s.to_string(),
+        _ => hex::encode(bytes),
+    }
+}
+
+pub(crate) fn now() -> String {
     jiff::Timestamp::now().to_string()
+}
+
+const SCAN_COLUMNS: &str =
+    "id, started_at, ended_at, target, mode, tool_version, rules_version, policy_hash, status";
+
+fn scan_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScanRow> {
+    let mode: String = r.get(4)?;
+    let status: String = r.get(8)?;
+    Ok(ScanRow {
+        id: ScanId(r.get(0)?),
+        started_at: r.get(1)?,
+        ended_at: r.get(2)?,
+        meta: ScanMeta {
+            target: r.get(3)?,
+            mode: if mode == "rescan" {
+                ScanMode::Rescan
+            } else {
+                ScanMode::Full
+            },
+            tool_version: r.get(5)?,
+            rules_version: r.get(6)?,
+            policy_hash: r.get(7)?,
+        },
+        status: ScanStatus::parse(&status),
+    })
 }
 
 impl Store {
@@ -92,11 +146,12 @@ impl Store {
     pub fn begin_scan(&self, meta: &ScanMeta) -> Result<ScanId, StoreError> {
         self.conn
             .execute(
-                "INSERT INTO scans (started_at, target, tool_version, rules_version, policy_hash, status)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'running')",
+                "INSERT INTO scans (started_at, target, mode, tool_version, rules_version, policy_hash, status)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running')",
                 params![
                     now(),
                     meta.target,
+                    meta.mode.as_str(),
                     meta.tool_version,
                     meta.rules_version,
                     meta.policy_hash
@@ -106,12 +161,28 @@ impl Store {
         Ok(ScanId(self.conn.last_insert_rowid()))
     }
 
-    /// End a scan with `status`.
-    pub fn finish_scan(&self, scan: ScanId, status: ScanStatus) -> Result<(), StoreError> {
+    /// Take up an unfinished scan again: `running` once more.
+    pub fn resume_scan(&self, scan: ScanId) -> Result<(), StoreError> {
         self.conn
             .execute(
-                "UPDATE scans SET ended_at = ?1, status = ?2 WHERE id = ?3",
-                params![now(), status.as_str(), scan.0],
+                "UPDATE scans SET status = 'running', ended_at = NULL WHERE id = ?1",
+                params![scan.0],
+            )
+            .map_err(|e| sql_error(&self.path, e))?;
+        Ok(())
+    }
+
+    /// End a scan with `status`, and what the reports show of the run.
+    pub fn finish_scan(
+        &self,
+        scan: ScanId,
+        status: ScanStatus,
+        run: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE scans SET ended_at = ?1, status = ?2, run = coalesce(?3, run) WHERE id = ?4",
+                params![now(), status.as_str(), run, scan.0],
             )
             .map_err(|e| sql_error(&self.path, e))?;
         Ok(())
@@ -121,127 +192,116 @@ impl Store {
     pub fn last_scan(&self, target: &str) -> Result<Option<ScanRow>, StoreError> {
         self.conn
             .query_row(
-                "SELECT id, started_at, ended_at, target, tool_version, rules_version, policy_hash, status
-                 FROM scans WHERE target = ?1 ORDER BY id DESC LIMIT 1",
+                &format!(
+                    "SELECT {SCAN_COLUMNS} FROM scans WHERE target = ?1 ORDER BY id DESC LIMIT 1"
+                ),
                 params![target],
-                |r| {
-                    let status: String = r.get(7)?;
-                    Ok(ScanRow {
-                        id: ScanId(r.get(0)?),
-                        started_at: r.get(1)?,
-                        ended_at: r.get(2)?,
-                        meta: ScanMeta {
-                            target: r.get(3)?,
-                            tool_version: r.get(4)?,
-                            rules_version: r.get(5)?,
-                            policy_hash: r.get(6)?,
-                        },
-                        // The CHECK constraint keeps other values out.
-                        status: ScanStatus::parse(&status).unwrap_or(ScanStatus::Interrupted),
-                    })
-                },
+                scan_row,
             )
             .optional()
             .map_err(|e| sql_error(&self.path, e))
     }
 
-    /// Record that `scan` saw container `c`: a new row the first time, else
-    /// its name, URL and last sighting brought up to date (and no longer
-    /// removed, if it had been).
-    pub fn container(&self, scan: ScanId, c: &Container) -> Result<ContainerRow, StoreError> {
+    /// The latest scan of `target` that reached its end (complete or
+    /// partial), before `before` if given: what a rescan compares with.
+    pub fn last_ended_scan(
+        &self,
+        target: &str,
+        before: Option<ScanId>,
+    ) -> Result<Option<ScanRow>, StoreError> {
         self.conn
             .query_row(
-                "INSERT INTO containers (product, kind, key, product_id, name, url, created_at, first_scan, last_seen_scan)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
-                 ON CONFLICT (product, key) DO UPDATE SET
-                     kind = excluded.kind, product_id = excluded.product_id, name = excluded.name,
-                     url = excluded.url, created_at = coalesce(excluded.created_at, created_at),
-                     last_seen_scan = excluded.last_seen_scan, removed_scan = NULL
-                 RETURNING id",
-                params![
-                    c.product.as_str(),
-                    serde_name(&c.kind),
-                    c.key,
-                    c.id,
-                    c.name,
-                    c.url,
-                    c.created,
-                    scan.0
-                ],
-                |r| r.get(0),
+                &format!(
+                    "SELECT {SCAN_COLUMNS} FROM scans
+                     WHERE target = ?1 AND status IN ('complete', 'partial') AND id < ?2
+                     ORDER BY id DESC LIMIT 1"
+                ),
+                params![target, before.map_or(i64::MAX, |s| s.0)],
+                scan_row,
             )
-            .map(ContainerRow)
+            .optional()
             .map_err(|e| sql_error(&self.path, e))
     }
 
-    /// Record that `scan` read `item` of container `c`, with the hash of its
-    /// extracted text.
-    pub fn item(
+    /// Every scan, oldest first.
+    pub fn scans(&self) -> Result<Vec<ScanRow>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(&format!("SELECT {SCAN_COLUMNS} FROM scans ORDER BY id"))
+            .map_err(|e| sql_error(&self.path, e))?;
+        let rows = st
+            .query_map([], scan_row)
+            .map_err(|e| sql_error(&self.path, e))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(|e| sql_error(&self.path, e))
+    }
+
+    /// What the reports show of scan `scan`'s run (its summary without
+    /// containers and verdicts), if it ended.
+    pub fn run_of(&self, scan: ScanId) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT run FROM scans WHERE id = ?1",
+                params![scan.0],
+                |r| r.get(0),
+            )
+            .optional()
+            .map(Option::flatten)
+            .map_err(|e| sql_error(&self.path, e))
+    }
+
+    /// The target this store holds, if it holds one: a store is one site's.
+    pub fn target(&self) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT target FROM scans ORDER BY id LIMIT 1", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| sql_error(&self.path, e))
+    }
+
+    /// The reasons scan `scan` recorded for container `c` itself (listings
+    /// cut short), if it recorded any.
+    pub fn coverage_reasons(
         &self,
         scan: ScanId,
         c: ContainerRow,
-        item: &Item,
-        content_hash: Option<&[u8]>,
-    ) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO items (container_id, item_id, kind, version, updated, content_hash, last_seen_scan)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT (container_id, item_id) DO UPDATE SET
-                     kind = excluded.kind, version = excluded.version, updated = excluded.updated,
-                     content_hash = excluded.content_hash, last_seen_scan = excluded.last_seen_scan,
-                     removed_scan = NULL",
-                params![
-                    c.0,
-                    item.id,
-                    serde_name(&item.kind),
-                    item.version.and_then(|v| i64::try_from(v).ok()),
-                    item.updated,
-                    content_hash,
-                    scan.0
-                ],
+    ) -> Result<Option<Vec<String>>, StoreError> {
+        let r: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT reasons FROM coverage WHERE scan_id = ?1 AND container_id = ?2",
+                params![scan.0, c.0],
+                |r| r.get(0),
             )
+            .optional()
             .map_err(|e| sql_error(&self.path, e))?;
-        Ok(())
+        Ok(r.and_then(|r| serde_json::from_str(&r).ok()))
     }
 
-    /// Add `findings` of container `c` to `scan`, in one transaction. The raw
-    /// value is written only when the finding carries it (`--reveal`).
-    pub fn findings(
-        &mut self,
+    /// The verdicts scan `scan` ended with, one per container it ranked.
+    pub fn record_verdicts(
+        &self,
         scan: ScanId,
-        c: ContainerRow,
-        findings: &[Finding],
+        verdicts: &[crate::rank::Verdict],
     ) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        let err = |e| sql_error(&path, e);
-        let tx = self.conn.transaction().map_err(err)?;
+        let err = |e| sql_error(&self.path, e);
+        let tx = self.conn.unchecked_transaction().map_err(err)?;
         {
             let mut st = tx
-                .prepare_cached(
-                    "INSERT INTO findings (scan_id, container_id, item_id, field, comment_id, rule, entity,
-                         category, severity, confidence, test_value, start, end, masked, fingerprint, raw)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                .prepare(
+                    "INSERT OR REPLACE INTO verdicts (scan_id, container_id, level, recommendation, score)
+                     SELECT ?1, id, ?4, ?5, ?6 FROM containers WHERE product = ?2 AND key = ?3",
                 )
                 .map_err(err)?;
-            for f in findings {
+            for v in verdicts {
                 st.execute(params![
                     scan.0,
-                    c.0,
-                    f.origin.item_id,
-                    f.origin.field.as_str(),
-                    f.origin.comment_id,
-                    &*f.rule,
-                    &*f.entity,
-                    f.category.as_str(),
-                    f.severity.as_str(),
-                    f64::from(f.confidence),
-                    f.test_value,
-                    i64::try_from(f.start).unwrap_or(i64::MAX),
-                    i64::try_from(f.end).unwrap_or(i64::MAX),
-                    f.masked,
-                    fingerprint_bytes(&f.fingerprint),
-                    f.matched
+                    v.product.as_str(),
+                    v.key,
+                    v.level.as_str(),
+                    v.recommendation.as_str(),
+                    i64::from(v.score)
                 ])
                 .map_err(err)?;
             }
@@ -249,80 +309,66 @@ impl Store {
         tx.commit().map_err(err)
     }
 
-    /// What `scan` read of container `c`.
-    pub fn coverage(
+    /// The coverage status scan `scan` ends with for each container, as the
+    /// final summary has it (a crawl that stopped or a signal leaves none
+    /// complete): what the next rescan trusts.
+    pub fn settle_coverage(
         &self,
         scan: ScanId,
-        c: ContainerRow,
-        cov: &Coverage,
+        statuses: &[(crate::model::ContainerId, crate::model::CoverageStatus)],
     ) -> Result<(), StoreError> {
-        let reasons = serde_json::to_string(&cov.reasons).unwrap_or_else(|_| "[]".into());
-        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-        self.conn
-            .execute(
-                "INSERT INTO coverage (scan_id, container_id, status, items_seen, items_scanned, items_failed, reasons)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT (scan_id, container_id) DO UPDATE SET
-                     status = excluded.status, items_seen = excluded.items_seen,
-                     items_scanned = excluded.items_scanned, items_failed = excluded.items_failed,
-                     reasons = excluded.reasons",
-                params![
+        let err = |e| sql_error(&self.path, e);
+        let tx = self.conn.unchecked_transaction().map_err(err)?;
+        {
+            let mut st = tx
+                .prepare(
+                    "UPDATE coverage SET status = ?1 WHERE scan_id = ?2
+                     AND container_id = (SELECT id FROM containers WHERE product = ?3 AND key = ?4)",
+                )
+                .map_err(err)?;
+            for (id, status) in statuses {
+                st.execute(params![
+                    status.as_str(),
                     scan.0,
-                    c.0,
-                    cov.status.as_str(),
-                    n(cov.items_seen),
-                    n(cov.items_scanned),
-                    n(cov.items_failed),
-                    reasons
-                ],
-            )
-            .map_err(|e| sql_error(&self.path, e))?;
-        Ok(())
+                    id.product.as_str(),
+                    id.key
+                ])
+                .map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)
     }
 
-    /// The coverage `scan` recorded for container `c`, if any.
-    pub fn coverage_of(
-        &self,
-        scan: ScanId,
-        c: ContainerRow,
-    ) -> Result<Option<(CoverageStatus, Vec<String>)>, StoreError> {
-        let row: Option<(String, String)> = self
-            .conn
-            .query_row(
-                "SELECT status, reasons FROM coverage WHERE scan_id = ?1 AND container_id = ?2",
-                params![scan.0, c.0],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+    /// Record that `scan` saw container `c`: a new row the first time, else
+    /// its name, URL and last sighting brought up to date (and no longer
+    /// removed, if it had been).
+    pub fn container(&self, scan: ScanId, c: &Container) -> Result<ContainerRow, StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO containers (product, kind, key, product_id, name, url, created_at, first_scan, last_seen_scan)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+                 ON CONFLICT (product, key) DO UPDATE SET
+                     kind = excluded.kind, product_id = excluded.product_id, name = excluded.name,
+                     url = excluded.url, created_at = coalesce(excluded.created_at, created_at),
+                     last_seen_scan = excluded.last_seen_scan, removed_scan = NULL
+                 RETURNING id",
             )
-            .optional()
-            .map_err(|e| sql_error(&self.path, e))?;
-        Ok(row.map(|(status, reasons)| {
-            let status = match status.as_str() {
-                "complete" => CoverageStatus::Complete,
-                "inventory" => CoverageStatus::Inventory,
-                "failed" => CoverageStatus::Failed,
-                // Anything unknown is not called complete.
-                _ => CoverageStatus::Partial,
-            };
-            (status, serde_json::from_str(&reasons).unwrap_or_default())
-        }))
-    }
-
-    /// Findings of `scan`, counted by container key.
-    pub fn finding_counts(&self, scan: ScanId) -> Result<Vec<(String, u64)>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT c.product || ':' || c.key, count(*) FROM findings f
-                 JOIN containers c ON c.id = f.container_id
-                 WHERE f.scan_id = ?1 GROUP BY c.id ORDER BY 1",
-            )
-            .map_err(|e| sql_error(&self.path, e))?;
-        let rows = st
-            .query_map(params![scan.0], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64))
+            .and_then(|mut st| {
+                st.query_row(
+                    params![
+                        c.product.as_str(),
+                        serde_name(&c.kind),
+                        c.key,
+                        c.id,
+                        c.name,
+                        c.url,
+                        c.created,
+                        scan.0
+                    ],
+                    |r| r.get(0),
+                )
             })
-            .map_err(|e| sql_error(&self.path, e))?;
-        rows.collect::<Result<_, _>>()
+            .map(ContainerRow)
             .map_err(|e| sql_error(&self.path, e))
     }
 }
@@ -330,19 +376,19 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Category, ContainerKind, Field, ItemKind, Origin, Product, Severity};
-    use std::sync::Arc;
+    use crate::model::{ContainerKind, Product};
 
-    fn meta() -> ScanMeta {
+    pub(crate) fn meta() -> ScanMeta {
         ScanMeta {
             target: "https://acme.atlassian.net".into(),
+            mode: ScanMode::Full,
             tool_version: "0.1.0".into(),
             rules_version: "r1".into(),
             policy_hash: "p".into(),
         }
     }
 
-    fn space(key: &str, name: &str) -> Container {
+    pub(crate) fn space(key: &str, name: &str) -> Container {
         Container {
             product: Product::Confluence,
             kind: ContainerKind::Space,
@@ -354,84 +400,39 @@ mod tests {
         }
     }
 
-    fn finding(key: &str, item: &str, fp: &str, raw: Option<&str>) -> Finding {
-        Finding {
-            rule: Arc::from("card"),
-            entity: Arc::from("CREDIT_CARD"),
-            category: Category::Financial,
-            severity: Severity::High,
-            confidence: 0.9,
-            origin: Arc::new(Origin {
-                product: Product::Confluence,
-                container_key: key.into(),
-                item_id: item.into(),
-                item_url: String::new(),
-                field: Field::Body,
-                comment_id: None,
-            }),
-            start: 3,
-            end: 22,
-            masked: "4111 •••• •••• 1111".into(),
-            fingerprint: fp.into(),
-            test_value: false,
-            matched: raw.map(str::to_string),
-        }
-    }
-
     #[test]
-    fn a_scan_is_written_and_read_back_and_a_rescan_adds_no_duplicate_container() {
+    fn scans_begin_resume_and_end_and_a_rescan_adds_no_duplicate_container() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("withhold.db")).unwrap();
+        let s = Store::open(&dir.path().join("withhold.db")).unwrap();
         let first = s.begin_scan(&meta()).unwrap();
+        let last = s.last_scan(&meta().target).unwrap().unwrap();
+        assert_eq!(last.status, ScanStatus::Running);
+        assert!(last.status.unfinished());
+        assert_eq!(s.last_ended_scan(&meta().target, None).unwrap(), None);
+        let ops = s.container(first, &space("OPS", "Operations")).unwrap();
+        s.finish_scan(first, ScanStatus::Interrupted, None).unwrap();
+        s.resume_scan(first).unwrap();
         assert_eq!(
             s.last_scan(&meta().target).unwrap().unwrap().status,
             ScanStatus::Running
         );
-        let ops = s.container(first, &space("OPS", "Operations")).unwrap();
-        let item = Item {
-            container: space("OPS", "").identity(),
-            id: "101".into(),
-            kind: ItemKind::Page,
-            title: "Runbook".into(),
-            url: String::new(),
-            version: Some(7),
-            updated: None,
-        };
-        s.item(first, ops, &item, Some(b"hash")).unwrap();
-        s.findings(
-            first,
-            ops,
-            &[
-                finding("OPS", "101", "fp1", None),
-                finding("OPS", "101", "fp2", None),
-            ],
-        )
-        .unwrap();
-        let cov = Coverage {
-            items_seen: 2,
-            items_scanned: 1,
-            items_failed: 1,
-            status: CoverageStatus::Partial,
-            reasons: vec!["page 102 could not be read".into()],
-        };
-        s.coverage(first, ops, &cov).unwrap();
-        s.finish_scan(first, ScanStatus::Partial).unwrap();
-
-        let last = s.last_scan(&meta().target).unwrap().unwrap();
-        assert_eq!((last.id, last.status), (first, ScanStatus::Partial));
-        assert!(last.ended_at.is_some());
-        assert_eq!(
-            s.finding_counts(first).unwrap(),
-            [("confluence:OPS".to_string(), 2)]
-        );
-        assert_eq!(
-            s.coverage_of(first, ops).unwrap(),
-            Some((CoverageStatus::Partial, cov.reasons.clone()))
-        );
+        s.finish_scan(first, ScanStatus::Partial, Some("{}"))
+            .unwrap();
+        let ended = s.last_ended_scan(&meta().target, None).unwrap().unwrap();
+        assert_eq!((ended.id, ended.status), (first, ScanStatus::Partial));
+        assert_eq!(s.run_of(first).unwrap().as_deref(), Some("{}"));
+        assert_eq!(s.target().unwrap().as_deref(), Some(meta().target.as_str()));
 
         // The next scan sees the space renamed: the same row, brought up to date.
         let second = s.begin_scan(&meta()).unwrap();
         assert!(second > first);
+        assert_eq!(
+            s.last_ended_scan(&meta().target, Some(second))
+                .unwrap()
+                .unwrap()
+                .id,
+            first
+        );
         let again = s.container(second, &space("OPS", "Ops (renamed)")).unwrap();
         assert_eq!(again, ops);
         let (n, name, last_seen): (i64, String, i64) = s
@@ -453,38 +454,14 @@ mod tests {
             ..space("OPS", "Ops project")
         };
         assert_ne!(s.container(second, &jira).unwrap(), ops);
+        assert_eq!(s.scans().unwrap().len(), 2);
     }
 
     #[test]
-    fn raw_values_are_stored_only_when_revealed() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("withhold.db")).unwrap();
-        let scan = s.begin_scan(&meta()).unwrap();
-        let c = s.container(scan, &space("PAY", "Payments")).unwrap();
-        s.findings(
-            scan,
-            c,
-            &[
-                finding("PAY", "1", "a", None),
-                finding("PAY", "2", "b", Some("4111111111111111")),
-            ],
-        )
-        .unwrap();
-        let raws: Vec<Option<String>> = {
-            let mut st = s
-                .connection()
-                .prepare("SELECT raw FROM findings ORDER BY item_id")
-                .unwrap();
-            let rows = st.query_map([], |r| r.get(0)).unwrap();
-            rows.map(Result::unwrap).collect()
-        };
-        assert_eq!(raws, [None, Some("4111111111111111".to_string())]);
-        let masked: String = s
-            .connection()
-            .query_row("SELECT masked FROM findings WHERE item_id = '1'", [], |r| {
-                r.get(0)
-            })
-            .unwrap();
-        assert_eq!(masked, "4111 •••• •••• 1111");
+    fn fingerprints_are_stored_as_bytes_and_written_back_as_hex() {
+        let fp = "00112233445566778899aabbccddeeff";
+        assert_eq!(fingerprint_bytes(fp).len(), 16);
+        assert_eq!(fingerprint_text(&fingerprint_bytes(fp)), fp);
+        assert_eq!(fingerprint_text(&fingerprint_bytes("plain")), "plain");
     }
 }
