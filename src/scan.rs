@@ -424,6 +424,7 @@ pub fn run(
         thresholds: req.policy.thresholds.clone(),
         posture: None,
         crawl: None,
+        changes: None,
     };
     Ok(ScanOutcome {
         summary,

@@ -6,6 +6,7 @@
 //! stopped the scan at once.
 
 pub mod crawl;
+pub mod diff;
 pub mod posture;
 pub mod rules;
 pub mod scan;
@@ -36,6 +37,8 @@ pub enum Command {
     },
     /// Check the organization's data-contribution posture: settings, trials, residency, what to do by when.
     Posture(PostureArgs),
+    /// What changed since an earlier scan: new containers first, new and resolved findings, verdicts, coverage.
+    Diff(diff::DiffArgs),
 }
 
 #[derive(Debug, Args)]
@@ -132,8 +135,10 @@ pub struct VerdictArgs {
     /// The org file (TOML, see examples/org/): adds the posture checks to the outputs.
     #[arg(long, value_name = "FILE")]
     pub org: Option<PathBuf>,
-    /// Exit with code 1 when any container reaches this level: high, moderate or low.
-    #[arg(long, value_name = "LEVEL", value_parser = ["high", "moderate", "low"])]
+    /// Exit with code 1 when any container reaches this level: high, moderate
+    /// or low; `new-high`: only when a new container is high or one became
+    /// high since the last scan (scheduled runs that page on news).
+    #[arg(long, value_name = "LEVEL", value_parser = ["high", "moderate", "low", "new-high"])]
     pub fail_on: Option<String>,
 }
 
@@ -247,5 +252,6 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
         Command::Scan(args) => scan::run(*args),
         Command::Rules { command } => rules::run(command),
         Command::Posture(args) => posture::run(args),
+        Command::Diff(args) => diff::run(args),
     }
 }

@@ -85,6 +85,8 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
             policy_hash: String::new(),
         },
         args.fresh,
+        // The crawler reads what changed; files and the offline demo are read whole.
+        args.site.site.is_some() || (args.demo && !args.offline),
     )?;
     if let Some(line) = plan.describe() {
         if !args.quiet && !args.json {
@@ -206,8 +208,9 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
         None => offline_product_lines(&summary),
     };
     summary.settle_status();
+    summary.changes = Some(record_verdicts(&store, plan.scan, &summary)?);
     let paths = write_outputs(&args.out, &summary)?;
-    record_scan(&store, plan.scan, &summary)?;
+    finish_scan(&store, plan.scan, &summary)?;
     if summary.run.interrupted && !args.quiet {
         eprintln!(
             "withhold: the scan was interrupted: what was read is in {}, marked interrupted",
@@ -290,9 +293,13 @@ fn complete_products(args: &ScanArgs) -> Vec<Product> {
     out
 }
 
-/// The scan's end in the store: its verdicts (what `diff` compares) and
-/// what the reports show of the run.
-fn record_scan(store: &Store, scan: ScanId, summary: &Summary) -> Result<(), CliError> {
+/// The scan's verdicts and final coverage in the store, and what changed
+/// since the site's previous scan.
+fn record_verdicts(
+    store: &Store,
+    scan: ScanId,
+    summary: &Summary,
+) -> Result<crate::store::diff::Diff, CliError> {
     let refused = crate::cli::store::refused;
     store
         .record_verdicts(scan, &summary.verdicts)
@@ -303,18 +310,46 @@ fn record_scan(store: &Store, scan: ScanId, summary: &Summary) -> Result<(), Cli
         .map(|c| (c.container.identity(), c.coverage.status))
         .collect();
     store.settle_coverage(scan, &statuses).map_err(refused)?;
+    let scans = store.scans().map_err(refused)?;
+    let Some(current) = scans.iter().find(|s| s.id == scan) else {
+        return Err(CliError::Other(anyhow::anyhow!(
+            "{}: scan {} vanished from the store",
+            store.path().display(),
+            scan.0
+        )));
+    };
+    let base = store
+        .last_ended_scan(&current.meta.target, Some(scan))
+        .map_err(refused)?;
+    store.diff(base.as_ref(), current).map_err(refused)
+}
+
+/// The scan's end in the store: how it ended and what the reports show of the run.
+fn finish_scan(store: &Store, scan: ScanId, summary: &Summary) -> Result<(), CliError> {
     let status = match summary.run.status {
         crate::report::summary::RunStatus::Complete => ScanStatus::Complete,
         crate::report::summary::RunStatus::Partial => ScanStatus::Partial,
         crate::report::summary::RunStatus::Interrupted => ScanStatus::Interrupted,
     };
     let run = summary.to_json().map_err(anyhow::Error::from)?;
-    store.finish_scan(scan, status, Some(&run)).map_err(refused)
+    store
+        .finish_scan(scan, status, Some(&run))
+        .map_err(crate::cli::store::refused)
 }
 
 /// DESIGN §9: 1 when a container reaches `--fail-on` (a scheduled run must
 /// act), else 3 when anything was not fully read, else 0.
 pub fn exit_code(summary: &Summary, fail_on: Option<&str>) -> i32 {
+    // `new-high`: only news pages someone (a scheduled run): a new container
+    // that is high, or one that became high since the last scan.
+    if fail_on == Some("new-high")
+        && summary
+            .changes
+            .as_ref()
+            .is_some_and(crate::store::diff::Diff::has_new_high)
+    {
+        return 1;
+    }
     let threshold = fail_on.and_then(Level::parse);
     let reached = |l: Level| match (threshold, l) {
         (Some(t), l) if l != Level::Unknown && t != Level::Unknown => l >= t,
@@ -452,6 +487,9 @@ fn terminal_summary(s: &Summary, paths: &OutputPaths) -> String {
     );
     if let Some(line) = s.crawl.as_ref().and_then(requests_line) {
         let _ = writeln!(out, "{line}");
+    }
+    if let Some(d) = s.changes.as_ref().filter(|d| d.since.is_some()) {
+        let _ = write!(out, "{}", crate::store::diff::render_text(d));
     }
     for p in &s.run.products {
         if p.status != ProductStatus::Scanned {

@@ -52,7 +52,16 @@ impl ScanPlan {
 /// Open (or create) the store at `path` for a scan of `target` and plan it.
 /// A store of another target is refused: one store holds one site, and
 /// mixing two would call one site's pages the other's deletions.
-pub fn plan(path: &Path, meta: ScanMeta, fresh: bool) -> Result<(Store, ScanPlan), CliError> {
+///
+/// `incremental`: whether the source can read only what changed (the
+/// crawler); files and exports are read whole every time, so what a run does
+/// not see of them is gone.
+pub fn plan(
+    path: &Path,
+    meta: ScanMeta,
+    fresh: bool,
+    incremental: bool,
+) -> Result<(Store, ScanPlan), CliError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| CliError::Config(format!("{}: {e}", dir.display())))?;
@@ -92,6 +101,7 @@ pub fn plan(path: &Path, meta: ScanMeta, fresh: bool) -> Result<(Store, ScanPlan
             store.resume_scan(last.id).map_err(refused)?;
             let resume = store.resume_point(last.id).map_err(refused)?;
             let known = match last.meta.mode {
+                _ if !incremental => None,
                 ScanMode::Rescan => store
                     .known_site(&meta.target, Some(last.id))
                     .map_err(refused)?,
@@ -110,7 +120,7 @@ pub fn plan(path: &Path, meta: ScanMeta, fresh: bool) -> Result<(Store, ScanPlan
             .finish_scan(last.id, ScanStatus::Interrupted, None)
             .map_err(refused)?;
     }
-    let known = match fresh {
+    let known = match fresh || !incremental {
         true => None,
         false => store
             .last_ended_scan(&meta.target, None)

@@ -37,6 +37,14 @@ before relying on what it leaves out.\n",
             md_text(why)
         );
     }
+    if let Some(d) = summary.changes.as_ref().filter(|d| d.since.is_some()) {
+        let (heading, lines) = crate::store::diff::lines(d);
+        let _ = writeln!(md, "## What changed\n\n{}\n", md_text(&heading));
+        for l in lines {
+            let _ = writeln!(md, "- {}", md_text(&l));
+        }
+        md.push('\n');
+    }
     if !summary.run.products.is_empty() {
         for p in &summary.run.products {
             let _ = writeln!(md, "- {}", md_text(&p.line()));

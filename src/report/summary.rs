@@ -36,6 +36,9 @@ pub struct Summary {
     /// What the crawl did: preflight, requests, warnings (crawled sources only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub crawl: Option<serde_json::Value>,
+    /// What changed since the site's previous scan (from the store).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<crate::store::diff::Diff>,
 }
 
 /// How a run ended.

@@ -16,6 +16,7 @@
 //! - WAL journal (readers, such as `withhold report`, never block the
 //!   writer), foreign keys on.
 
+pub mod diff;
 pub mod scans;
 pub mod schema;
 pub mod sink;
@@ -130,6 +131,48 @@ impl Store {
         };
         store.migrate(found)?;
         Ok(store)
+    }
+
+    /// Open an existing store to read it, without the writer's lock: a
+    /// report or a diff reads while a scan writes (WAL). A newer, foreign or
+    /// damaged file is refused as [`Store::open`] refuses it.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        let file = path.to_path_buf();
+        let io = |detail: std::io::Error| StoreError::Io {
+            file: file.clone(),
+            detail: detail.to_string(),
+        };
+        let lock = File::open(path).map_err(io)?;
+        check_magic(path)?;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| sql_error(path, e))?;
+        let found: u32 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| sql_error(path, e))?;
+        if found != schema::VERSION {
+            if found > schema::VERSION {
+                return Err(StoreError::Newer {
+                    file,
+                    found,
+                    supported: schema::VERSION,
+                });
+            }
+            return Err(StoreError::Corrupt {
+                file,
+                detail: format!(
+                    "store version {found}, this withhold reads {}: run a scan to bring it up to date",
+                    schema::VERSION
+                ),
+            });
+        }
+        Ok(Store {
+            conn,
+            path: file,
+            _lock: lock,
+        })
     }
 
     /// Apply the migrations after version `from`.

@@ -48,6 +48,7 @@ pub fn render(summary: &Summary) -> String {
         source = text(&summary.source.paths.join(", ")),
         css = CSS,
     );
+    sections::changes(&mut page, summary);
     sections::verdict(&mut page, summary);
     sections::containers(&mut page, summary);
     sections::charts(&mut page, summary);
@@ -170,6 +171,7 @@ mod tests {
             thresholds: policy.thresholds.clone(),
             posture: None,
             crawl: None,
+            changes: None,
         }
     }
 

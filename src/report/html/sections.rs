@@ -272,6 +272,30 @@ pub fn charts(page: &mut String, s: &Summary) {
     );
 }
 
+/// What changed since the site's previous scan, at the head of the report
+/// (every scan after the first): new containers first, since they
+/// contribute from the moment they exist.
+pub fn changes(page: &mut String, s: &Summary) {
+    let Some(d) = s.changes.as_ref().filter(|d| d.since.is_some()) else {
+        return;
+    };
+    let (heading, lines) = crate::store::diff::lines(d);
+    let _ = write!(
+        page,
+        r#"<section id="changes"><h2>What changed</h2><p>{}</p><ul>"#,
+        text(&heading)
+    );
+    for l in lines {
+        let class = if l.starts_with("NEW ") {
+            " class=\"danger\""
+        } else {
+            ""
+        };
+        let _ = write!(page, "<li{class}>{}</li>", text(&l));
+    }
+    page.push_str("</ul></section>\n");
+}
+
 pub fn renames(page: &mut String, s: &Summary) {
     let rows: Vec<&Verdict> = s.to_rename().collect();
     if rows.is_empty() {
