@@ -156,15 +156,12 @@ impl Store {
                     "--since {since}: neither a scan id nor a date (YYYY-MM-DD or RFC 3339)"
                 ),
             })?;
-        Ok(scans
-            .into_iter()
-            .filter(|s| !s.status.unfinished())
-            .filter(|s| {
-                s.started_at
+        Ok(scans.into_iter().rfind(|s| {
+            !s.status.unfinished()
+                && s.started_at
                     .parse::<jiff::Timestamp>()
                     .is_ok_and(|t| t < cut)
-            })
-            .next_back())
+        }))
     }
 
     fn verdicts_at(&self, scan: ScanId) -> Result<BTreeMap<i64, VerdictAt>, StoreError> {
