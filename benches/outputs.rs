@@ -116,6 +116,7 @@ fn summary(containers: Vec<ContainerSummary>, policy: &Policy) -> Summary {
         thresholds: policy.thresholds.clone(),
         posture: None,
         crawl: None,
+        changes: None,
     }
 }
 
