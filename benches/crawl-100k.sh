@@ -42,6 +42,9 @@ print(f"wall {secs:.1f} s: {t['items_scanned']/secs:.0f} items/s, {req['total']/
       f"= {req.get('rate_limited_per_1000', 1000*req['rate_limited']/max(1,req['total'])):.1f} per 1,000 requests, "
       f"paced {req.get('paced', 0)} ({req.get('paced_ms', 0)/1000:.1f} s of waits)")
 print(f"peak RSS {rss/1024:.0f} MiB")
+import os
+store = sum(os.path.getsize(f"{work}/out/{n}") for n in os.listdir(f"{work}/out") if n.startswith("withhold.db"))
+print(f"store {store/1e6:.1f} MB = {store/max(1,t['items_seen']):.0f} bytes per item ({t['findings']} findings stored)")
 print("coverage:", sorted({c['status'] for c in s['containers']}))
 minimum = s["crawl"].get("requests_minimum", 0)
 if minimum:
