@@ -59,12 +59,12 @@ pub fn jira_now() -> String {
 /// Change `fraction` of `data`'s issues (at least one), chosen by `seed`,
 /// plus one deleted comment, one deleted issue and one new project.
 pub fn change(data: &mut SiteData, fraction: f64, seed: u64) -> JiraChanges {
-    let mut r = SplitMix(seed ^ 0xC4A9_6E5E_7_1AA);
+    let mut r = SplitMix(seed ^ 0xC4A9_6E5E_71AA);
     let now = jira_now();
     let mut out = JiraChanges::default();
     let mut next_comment = max_id(data.issues.iter().flat_map(|i| issue_comments(i).iter()));
-    let wanted = ((data.issues.len() as f64 * fraction).round() as usize)
-        .clamp(1, data.issues.len().max(1));
+    let wanted =
+        ((data.issues.len() as f64 * fraction).round() as usize).clamp(1, data.issues.len().max(1));
     let picked = pick_distinct(&mut r, data.issues.len(), wanted + 2);
     let mut picked = picked.into_iter();
     for i in picked.by_ref().take(wanted) {
@@ -255,7 +255,10 @@ mod tests {
         let mut after = before.clone();
         let ch = change(&mut after, 0.02, 9);
         let n = before.issues.len();
-        assert_eq!(ch.edited.len() + ch.commented.len(), (n as f64 * 0.02).round() as usize);
+        assert_eq!(
+            ch.edited.len() + ch.commented.len(),
+            (n as f64 * 0.02).round() as usize
+        );
         let (_, gone) = ch.deleted_issue.clone().expect("an issue deleted");
         assert!(!after.issues.iter().any(|i| s(i, "key") == gone));
         assert!(!ch.changed_issues().contains(&gone));

@@ -394,7 +394,9 @@ fn relative_date(v: &str, now: jiff::Timestamp) -> Option<String> {
         "w" => n * 10_080,
         _ => return None,
     };
-    let at = now.checked_add(jiff::SignedDuration::from_mins(sign * minutes)).ok()?;
+    let at = now
+        .checked_add(jiff::SignedDuration::from_mins(sign * minutes))
+        .ok()?;
     Some(at.strftime("%Y-%m-%dT%H:%M").to_string())
 }
 
@@ -746,10 +748,22 @@ mod tests {
     #[test]
     fn relative_dates_count_back_from_now() {
         let now: jiff::Timestamp = "2026-12-06T01:30:45Z".parse().unwrap();
-        assert_eq!(relative_date("-125m", now).as_deref(), Some("2026-12-05T23:25"));
-        assert_eq!(relative_date("-2h", now).as_deref(), Some("2026-12-05T23:30"));
-        assert_eq!(relative_date("-1w", now).as_deref(), Some("2026-11-29T01:30"));
-        assert_eq!(relative_date("-15", now).as_deref(), Some("2026-12-06T01:15"));
+        assert_eq!(
+            relative_date("-125m", now).as_deref(),
+            Some("2026-12-05T23:25")
+        );
+        assert_eq!(
+            relative_date("-2h", now).as_deref(),
+            Some("2026-12-05T23:30")
+        );
+        assert_eq!(
+            relative_date("-1w", now).as_deref(),
+            Some("2026-11-29T01:30")
+        );
+        assert_eq!(
+            relative_date("-15", now).as_deref(),
+            Some("2026-12-06T01:15")
+        );
         assert_eq!(relative_date("2026-08-01 00:00", now), None);
         assert_eq!(relative_date("-5y", now), None);
     }
