@@ -159,7 +159,7 @@ fn planted(r: &mut SplitMix) -> String {
     }
 }
 
-fn prose(r: &mut SplitMix, paragraphs: usize, plant_p: f64) -> Vec<String> {
+pub(crate) fn prose(r: &mut SplitMix, paragraphs: usize, plant_p: f64) -> Vec<String> {
     (0..paragraphs)
         .map(|_| {
             let n = r.range(1, 4);
@@ -180,7 +180,7 @@ fn storage(paragraphs: &[String]) -> String {
         .collect()
 }
 
-fn adf(paragraphs: &[String]) -> Value {
+pub(crate) fn adf(paragraphs: &[String]) -> Value {
     json!({
         "type": "doc",
         "version": 1,
@@ -191,7 +191,7 @@ fn adf(paragraphs: &[String]) -> Value {
     })
 }
 
-fn account(r: &mut SplitMix) -> (String, String) {
+pub(crate) fn account(r: &mut SplitMix) -> (String, String) {
     let i = r.below(PEOPLE.len());
     (
         format!("557058:{:08x}-0000-4000-8000-{:012x}", 0x5eed_0000 + i, i),
@@ -423,9 +423,13 @@ pub(crate) fn generate(items: usize, seed: u64) -> SiteData {
         };
         let mut comments = Vec::with_capacity(ncomments);
         let mut at = created;
+        // Long threads come closer together, so that every time stays in
+        // the past (before 2026-09-10): a rescan's `updated >=` window must
+        // not keep finding issues "updated in the future".
+        let spacing = 1 + ncomments as u64 / 40;
         for _ in 0..ncomments {
             next_jira_comment += 1;
-            at += r.range(5, 3000) as u64;
+            at += r.range(5, 3000) as u64 / spacing;
             let (acc, name) = account(&mut r);
             let np = r.range(1, 2);
             let paras = prose(&mut r, np, 0.05);

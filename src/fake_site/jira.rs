@@ -356,7 +356,11 @@ fn parse_jql(jql: &str) -> Result<Jql, String> {
                 let r = c[c.len() - rest.len()..].trim_start();
                 for op in [">=", "<=", ">", "<"] {
                     if let Some(v) = r.strip_prefix(op) {
-                        let v = unquote(v).replace('/', "-").replace(' ', "T");
+                        let v = unquote(v);
+                        let v = match relative_date(&v, jiff::Timestamp::now()) {
+                            Some(at) => at,
+                            None => v.replace('/', "-").replace(' ', "T"),
+                        };
                         out.dates.push((field.to_string(), op.to_string(), v));
                         matched = true;
                         break;
@@ -369,6 +373,31 @@ fn parse_jql(jql: &str) -> Result<Jql, String> {
         }
     }
     Ok(out)
+}
+
+/// A relative JQL date (`-125m`, `-2h`, `-7d`, `-1w`, `+1d`; no unit =
+/// minutes) as the minute it names, `yyyy-MM-ddTHH:mm`, counted back from
+/// `now` in UTC, the fake account's time zone (`myself` says `UTC`). Rounded
+/// down to the minute, as JQL dates have minute precision.
+fn relative_date(v: &str, now: jiff::Timestamp) -> Option<String> {
+    let (sign, rest) = match v.trim().as_bytes().first()? {
+        b'-' => (-1i64, &v.trim()[1..]),
+        b'+' => (1, &v.trim()[1..]),
+        _ => return None,
+    };
+    let digits = rest.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let n: i64 = digits.parse().ok()?;
+    let minutes = match &rest[digits.len()..] {
+        "" | "m" => n,
+        "h" => n * 60,
+        "d" => n * 1440,
+        "w" => n * 10_080,
+        _ => return None,
+    };
+    let at = now
+        .checked_add(jiff::SignedDuration::from_mins(sign * minutes))
+        .ok()?;
+    Some(at.strftime("%Y-%m-%dT%H:%M").to_string())
 }
 
 fn date_ok(issue: &Value, field: &str, op: &str, v: &str) -> bool {
@@ -717,6 +746,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn relative_dates_count_back_from_now() {
+        let now: jiff::Timestamp = "2026-12-06T01:30:45Z".parse().unwrap();
+        assert_eq!(
+            relative_date("-125m", now).as_deref(),
+            Some("2026-12-05T23:25")
+        );
+        assert_eq!(
+            relative_date("-2h", now).as_deref(),
+            Some("2026-12-05T23:30")
+        );
+        assert_eq!(
+            relative_date("-1w", now).as_deref(),
+            Some("2026-11-29T01:30")
+        );
+        assert_eq!(
+            relative_date("-15", now).as_deref(),
+            Some("2026-12-06T01:15")
+        );
+        assert_eq!(relative_date("2026-08-01 00:00", now), None);
+        assert_eq!(relative_date("-5y", now), None);
+    }
+
+    #[test]
     fn jql_forms() {
         let q = parse_jql("project = \"PAY\" ORDER BY id ASC").unwrap();
         assert_eq!(q.projects, vec!["PAY"]);
@@ -727,6 +779,9 @@ mod tests {
         assert_eq!(q.projects, vec!["A", "B"]);
         assert_eq!(q.dates[0].2, "2026-08-01T00:00");
         assert!(parse_jql("summary ~ secret").is_err());
+        let q = parse_jql("project in (10000) AND updated >= \"-5m\"").unwrap();
+        assert_eq!(q.dates[0].0, "updated");
+        assert_eq!(q.dates[0].2.len(), "2026-08-01T00:00".len());
         assert!(parse_jql("order by id").unwrap().projects.is_empty());
     }
 }

@@ -40,7 +40,9 @@
 //!   `GET /rest/servicedeskapi/request/{key}/comment` (`public`, `internal`,
 //!   `start`, `limit` ≤ 50); comment bodies are plain text from the ADF.
 //! - JQL understood: `project = KEY`, `project = "KEY"`, `project in (A, B)`,
-//!   `updated|created >=|>|<=|< "yyyy-MM-dd[ HH:mm]"` joined by `AND`, and
+//!   `updated|created >=|>|<=|< "yyyy-MM-dd[ HH:mm]"` or a relative date
+//!   (`"-125m"`, `-2h`, `-7d`, `-1w`; from now, in the account's time zone,
+//!   UTC) joined by `AND`, and
 //!   `ORDER BY id|key|created|updated [ASC|DESC]`. Anything else is a 400.
 //! - `retry_after_violations`: after a 429/503 announcing `Retry-After: N` is
 //!   sent at time t, a request counts as a violation when it arrives before
@@ -104,6 +106,7 @@
 //! `authorized_requests` how many carried credentials, so that tests assert
 //! on what was asked, never on timing.
 
+pub mod change_jira;
 mod confluence;
 mod data;
 mod faults;

@@ -20,14 +20,42 @@
 //!
 //! A search page is read as raw issues, each parsed (at any depth) and
 //! converted on its own: one issue that cannot be read is an
-//! [`ItemFailure`] of that issue, not the loss of its page or project.
+//! [`crate::sources::ItemFailure`] of that issue, not the loss of its page or project.
+//!
+//! Rescans and resume. With `config.known` (`rescan`), projects the store
+//! knows are not listed again: one search per 100 of them,
+//! `project in (ids) AND updated >= "-Nm"` (N = minutes since the last scan
+//! started plus a 15-minute overlap; relative, so the user's time zone does
+//! not matter), sends only the issues whose `updated` differs from the
+//! store's (a comment added, edited or deleted bumps it), each as a full
+//! crawl reads it (all its documents and comments) followed by `Removed` for
+//! each comment the store has that it no longer holds. Deleted issues are
+//! found by `search/approximate-count` over the same projects against the
+//! store's issues plus the new ones; only where the count differs are halves
+//! counted down to single projects, whose keys are listed 5000 a page
+//! (`fields=key`), to send `Removed` (the count is eventually consistent:
+//! it only triggers the exact listing). An unchanged site costs the field
+//! list, the project page, one search and one count. Projects the store does
+//! not know are read in full. JSM requests are the issues of service-desk
+//! projects and go the same way, comment visibility (`jsdPublic`) included.
+//! With `config.resume`, each search checkpoints its `nextPageToken` after
+//! each page, once its issues are sent or recorded in a second listing of
+//! issues waiting for their cut-short comments (`issues` module); a project
+//! read to the end is skipped, a started one goes on from its token, issues
+//! already sent are skipped, and the waiting ones ride the next bulk fetch.
+//! Each stop costs the calls made before reading (preflight, field list,
+//! project page) and the requests in flight when it stopped.
+
+mod issues;
+mod rescan;
 
 use super::convert;
 use super::paging::{Interrupted, Listing, ListingError};
 use super::{list, query, CrawlEvent, Ctx, Fatal, ProductPresence};
 use crate::model::{Container, CoverageStatus, Product};
-use crate::sources::{ItemFailure, ItemUnit};
+use crate::sources::ItemUnit;
 use crate::text::deep_json;
+use issues::Issues;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -104,6 +132,8 @@ pub(crate) async fn crawl(ctx: Arc<Ctx>) -> Result<(), Fatal> {
     let mut start: u64 = 0;
     let mut first = true;
     let mut listed_projects = 0u64;
+    // The projects a rescan knows: searched together for what changed.
+    let mut known: Vec<Container> = Vec::new();
     loop {
         let page = project_page(&ctx, &mut listing, start).await;
         let (values, more) = match page {
@@ -151,6 +181,11 @@ pub(crate) async fn crawl(ctx: Arc<Ctx>) -> Result<(), Fatal> {
             }
             let c = convert::project_container(&ctx.web_base, &pr);
             ctx.container(c.clone()).await?;
+            if rescan::is_known(&ctx, &c) {
+                // Read after the listing, together with the other known ones.
+                known.push(c);
+                continue;
+            }
             set.spawn(project(
                 ctx.clone(),
                 c,
@@ -164,6 +199,14 @@ pub(crate) async fn crawl(ctx: Arc<Ctx>) -> Result<(), Fatal> {
         }
     }
     ctx.minimum(listed_projects.div_ceil(PROJECT_PAGE).max(1));
+    for chunk in known.chunks(rescan::PROJECTS_PER_SEARCH) {
+        set.spawn(rescan::changed(
+            ctx.clone(),
+            chunk.to_vec(),
+            text_fields.clone(),
+            fields_problem.clone(),
+        ));
+    }
     while let Some(r) = set.join_next().await {
         match r {
             Ok(r) => r?,
@@ -292,6 +335,9 @@ fn raw_issue_name(raw: &RawValue, index: usize) -> String {
         .unwrap_or_else(|| format!("(issue #{index} of a search page)"))
 }
 
+/// One project read in full (a first scan, or a project new to a rescan),
+/// checkpointed per search page; a resume skips a project read to the end
+/// and goes on from the token of a started one.
 async fn project(
     ctx: Arc<Ctx>,
     c: Container,
@@ -299,122 +345,114 @@ async fn project(
     fields_problem: Option<String>,
 ) -> Result<(), Fatal> {
     let jql = project_jql(&c.key);
-    let fields = search_fields(&text_fields);
-    let mut token: Option<String> = None;
-    let mut seen: u64 = 0;
-    let mut problems: Vec<(CoverageStatus, String)> = Vec::new();
+    let name = format!("jira:project:{}", c.id);
+    let mut s = Issues::new(ctx.clone(), text_fields, [c.clone()], Some(name));
+    let token = match s.resumed_at() {
+        Some(None) => {
+            ctx.container_listed(c.product);
+            return Ok(());
+        }
+        Some(Some(t)) => Some(t),
+        None => None,
+    };
     if let Some(p) = fields_problem {
-        problems.push((CoverageStatus::Partial, p));
+        s.problem_all(CoverageStatus::Partial, p);
     }
-    let mut listing = Listing::new(ctx.config.max_pages);
-    let mut set: JoinSet<CommentTask> = JoinSet::new();
-    // Issues whose embedded comments were cut short, waiting for a bulk fetch.
-    let mut batch: Vec<Truncated> = Vec::new();
+    s.resume_waiting().await?;
+    let complete = search_all(&mut s, &jql, token).await?;
+    s.end(complete).await?;
+    ctx.minimum(s.seen.div_ceil(SEARCH_PAGE).max(1));
+    ctx.container_listed(c.product);
+    report_problems(&ctx, &s).await
+}
+
+/// Each container's problems, as `ContainerStatus` events.
+async fn report_problems(ctx: &Ctx, s: &Issues) -> Result<(), Fatal> {
+    for (key, problems) in &s.problems {
+        let Some(c) = s.containers.get(key) else {
+            continue;
+        };
+        for (status, reason) in problems {
+            ctx.container_status(c.product, &c.key, *status, reason.clone())
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Page through a search from `token` (`None`: the first page), handing
+/// every issue to `s`: whether it was read to the end. A saved token the
+/// site no longer takes (they expire after 7 days) starts the search over;
+/// what was sent before is skipped, not sent twice.
+async fn search_all(s: &mut Issues, jql: &str, token: Option<String>) -> Result<bool, Fatal> {
+    let ctx = s.ctx.clone();
+    let fields = search_fields(s.text_fields());
+    let mut resumed = token.is_some();
+    let mut token = token;
     loop {
-        let page = search_page(&ctx, &mut listing, &jql, &fields, token.as_deref()).await;
+        let page = search_page(&ctx, &mut s.listing, jql, &fields, token.as_deref()).await;
         let page = match page {
             Ok(p) => p,
             Err(e) => {
-                let status = if seen == 0 {
+                let reason = e.reason("the issue search")?;
+                if resumed {
+                    ctx.warn(format!(
+                        "Jira: a search could not go on from where the last scan stopped, so it starts over: {reason}"
+                    ));
+                    resumed = false;
+                    token = None;
+                    continue;
+                }
+                let status = if s.seen == 0 {
                     CoverageStatus::Failed
                 } else {
                     CoverageStatus::Partial
                 };
-                problems.push((status, e.reason("the issue search")?));
-                break;
+                s.problem_all(status, reason);
+                return Ok(false);
             }
         };
+        resumed = false;
         let len = page.issues.len();
         let mut new = 0;
         for (i, raw) in page.issues.iter().enumerate() {
-            seen += 1;
-            let is = match parse_issue(raw) {
-                Ok(v) => v,
-                Err(reason) => {
-                    let item_id = raw_issue_name(raw, i);
-                    if listing.fresh(&item_id) {
-                        new += 1;
-                        ctx.emit(CrawlEvent::Failure(ItemFailure {
-                            container: c.identity(),
-                            item_id,
-                            reason,
-                        }))
-                        .await?;
-                    }
-                    continue;
-                }
-            };
-            if !listing.fresh(&convert::s(&is, "key")) {
-                deep_json::dismantle(is);
-                continue;
-            }
-            new += 1;
-            let unit = convert::jira_unit(&ctx.web_base, c.product, &is, &text_fields);
-            let embedded = convert::jira_embedded_comments(&is).len() as u64;
-            let total = convert::jira_comment_total(&is);
-            deep_json::dismantle(is);
-            match total {
-                Some(total) if total > embedded => {
-                    batch.push((unit, embedded, total));
-                    if batch.len() >= BULK_ISSUES {
-                        // A bounded number of batches in flight: each holds
-                        // its issues until their comments are in.
-                        while set.len() >= MAX_COMMENT_TASKS {
-                            match set.join_next().await {
-                                Some(done) => finish(&ctx, done, &mut problems).await?,
-                                None => break,
-                            }
-                        }
-                        let ctx = ctx.clone();
-                        let b = std::mem::take(&mut batch);
-                        set.spawn(bulk_comments(ctx, b));
-                    }
-                }
-                _ => ctx.emit(CrawlEvent::Unit(unit)).await?,
+            if s.take_raw(raw, i).await? {
+                new += 1;
             }
         }
-        while let Some(done) = set.try_join_next() {
-            finish(&ctx, done, &mut problems).await?;
-        }
-        if let Err(e) = listing.page_done(len, new) {
-            problems.push((
+        if let Err(e) = s.listing.page_done(len, new) {
+            s.page_end(None).await?;
+            s.problem_all(
                 CoverageStatus::Partial,
                 format!("the issue search stopped early: {e}"),
-            ));
-            break;
+            );
+            return Ok(false);
         }
         let next = page.next_page_token.filter(|t| !t.is_empty());
         match next {
-            Some(t) if page.is_last != Some(true) => token = Some(t),
+            Some(t) if page.is_last != Some(true) => {
+                s.page_end(Some(&t)).await?;
+                token = Some(t);
+            }
             // No token and not said to be the last page: it cannot go on,
             // and must not pass for complete.
             None if page.is_last == Some(false) => {
-                problems.push((
+                s.page_end(None).await?;
+                s.problem_all(
                     CoverageStatus::Partial,
                     format!(
                         "the issue search stopped early: {}",
                         Interrupted::Unfollowable
                     ),
-                ));
-                break;
+                );
+                return Ok(false);
             }
-            _ => break,
+            _ => {
+                s.page_end(None).await?;
+                return Ok(true);
+            }
         }
     }
-    if !batch.is_empty() {
-        let ctx = ctx.clone();
-        set.spawn(bulk_comments(ctx, batch));
-    }
-    while let Some(done) = set.join_next().await {
-        finish(&ctx, done, &mut problems).await?;
-    }
-    ctx.minimum(seen.div_ceil(SEARCH_PAGE).max(1));
-    ctx.container_listed(c.product);
-    for (status, reason) in problems {
-        ctx.container_status(c.product, &c.key, status, reason)
-            .await?;
-    }
-    Ok(())
 }
 
 /// One page of the enhanced JQL search (`token`: the page after the first).
@@ -441,37 +479,37 @@ async fn search_page(
     Ok(page)
 }
 
-async fn finish(
-    ctx: &Ctx,
-    done: Result<CommentTask, tokio::task::JoinError>,
-    problems: &mut Vec<(CoverageStatus, String)>,
-) -> Result<(), Fatal> {
-    match done {
-        Ok(r) => {
-            let (issues, lost) = r?;
-            for (unit, problem) in issues {
-                ctx.emit(CrawlEvent::Unit(unit)).await?;
-                if let Some(p) = problem {
-                    problems.push((CoverageStatus::Partial, p));
-                }
-            }
-            problems.extend(lost.into_iter().map(|p| (CoverageStatus::Partial, p)));
-        }
-        Err(e) => problems.push((
-            CoverageStatus::Partial,
-            format!("a comment task failed: {e}"),
-        )),
-    }
-    Ok(())
+/// Issues a bulk fetch reads in full besides the comments of its batch: the
+/// ones a resume found waiting for their comments, or ones a rescan's
+/// listing showed that it had not read.
+#[derive(Default)]
+struct Hydrate {
+    keys: Vec<String>,
+    text_fields: Arc<Vec<String>>,
+    /// Project key → the product its issues belong to.
+    products: Arc<std::collections::BTreeMap<String, Product>>,
 }
 
 /// The comments of `batch` (issues with the number of comments the search
-/// embedded) that the search cut short: one bulk fetch, then per issue
-/// whatever it still left out.
-async fn bulk_comments(ctx: Arc<Ctx>, mut batch: Vec<Truncated>) -> CommentTask {
-    let keys: Vec<&str> = batch.iter().map(|(u, _, _)| u.item.id.as_str()).collect();
-    let body = serde_json::json!({"issueIdsOrKeys": keys, "fields": ["comment"]});
+/// embedded) that the search cut short, and the issues of `hydrate` in
+/// full: one bulk fetch (`fields: ["comment"]`, or every field the search
+/// asks for when it also reads whole issues), then per issue whatever it
+/// still left out.
+async fn bulk_comments(ctx: Arc<Ctx>, mut batch: Vec<Truncated>, hydrate: Hydrate) -> CommentTask {
+    let mut keys: Vec<&str> = batch.iter().map(|(u, _, _)| u.item.id.as_str()).collect();
+    keys.extend(hydrate.keys.iter().map(String::as_str));
+    let fields: Vec<String> = if hydrate.keys.is_empty() {
+        vec!["comment".to_string()]
+    } else {
+        BASE_FIELDS
+            .iter()
+            .map(|f| f.to_string())
+            .chain(hydrate.text_fields.iter().cloned())
+            .collect()
+    };
+    let body = serde_json::json!({"issueIdsOrKeys": keys, "fields": fields});
     ctx.minimum(1);
+    let mut lost = Vec::new();
     match ctx
         .post_read(
             &ctx.jira_base,
@@ -504,14 +542,44 @@ async fn bulk_comments(ctx: Arc<Ctx>, mut batch: Vec<Truncated>) -> CommentTask 
                 }
                 *read = (*read).max(comments.len() as u64);
             }
+            // An issue it does not return is gone: nothing to read.
+            for key in &hydrate.keys {
+                let Some(is) = by_key.remove(key) else {
+                    continue;
+                };
+                let project = convert::jira_project_key(is);
+                let product = hydrate
+                    .products
+                    .get(&project)
+                    .copied()
+                    .unwrap_or(Product::Jira);
+                let unit = convert::jira_unit(&ctx.web_base, product, is, &hydrate.text_fields);
+                let embedded = convert::jira_embedded_comments(is).len() as u64;
+                let total = convert::jira_comment_total(is).unwrap_or(embedded);
+                batch.push((unit, embedded, total));
+            }
         }
-        // The per-issue paging below reads them all the same, at more
-        // requests; only a rejected credential ends the crawl.
+        // The per-issue paging below reads the comments all the same, at
+        // more requests; only a rejected credential ends the crawl. Whole
+        // issues it was to read stay unread (and waiting, for a resume).
         Err(e) => {
-            super::triage(e)?;
+            let reason = super::triage(e)?;
+            if !hydrate.keys.is_empty() {
+                lost.push(format!(
+                    "{} issues could not be read: {reason}",
+                    hydrate.keys.len()
+                ));
+            }
         }
     }
-    // What is still missing, a few issues at a time.
+    let (done, more_lost) = page_rest(ctx, batch).await?;
+    lost.extend(more_lost);
+    Ok((done, lost))
+}
+
+/// What `batch` (issues with the number of comments read so far) still
+/// lacks, paged per issue, a few issues at a time.
+async fn page_rest(ctx: Arc<Ctx>, batch: Vec<Truncated>) -> CommentTask {
     let mut out = Vec::with_capacity(batch.len());
     let mut lost = Vec::new();
     let mut set: JoinSet<Result<IssueDone, Fatal>> = JoinSet::new();
