@@ -54,6 +54,8 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
             .map_err(|e| CliError::Config(format!("allow list refused: {e}")))?,
         None => AllowList::default(),
     };
+    // Imported into the store's triage table once the store is open.
+    let reviewed = allow.reviewed().to_vec();
     let key_path = args
         .key_file
         .clone()
@@ -86,6 +88,7 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
         },
         args.fresh,
     )?;
+    import_reviewed(&store, &reviewed, args.allow.as_deref())?;
     if let Some(line) = plan.describe() {
         if !args.quiet && !args.json {
             eprintln!("withhold: {line}");
@@ -288,6 +291,37 @@ fn complete_products(args: &ScanArgs) -> Vec<Product> {
         out.extend([Product::Jira, Product::Jsm]);
     }
     out
+}
+
+/// The allow file's `[[reviewed]]` entries as triage decisions (source
+/// `allow-file`), so that `triage --list` shows them beside the reviewers'
+/// own and every report of the store applies them. Importing the same file
+/// again changes nothing; an entry later taken out of the file stays in the
+/// store until `triage --remove` (a scan run without `--allow` must not
+/// forget decisions).
+fn import_reviewed(
+    store: &Store,
+    reviewed: &[crate::detect::allow::ReviewedEntry],
+    file: Option<&std::path::Path>,
+) -> Result<(), CliError> {
+    use crate::store::triage::{Decision, NewDecision, FROM_ALLOW_FILE};
+    let by = file.map_or_else(
+        || "allow file".to_string(),
+        |f| format!("allow file {}", f.display()),
+    );
+    for r in reviewed {
+        store
+            .record_triage(&NewDecision {
+                fingerprint: r.fingerprint.clone(),
+                container: r.container.clone(),
+                decision: Decision::parse(&r.decision).unwrap_or(Decision::FalsePositive),
+                note: r.note.clone(),
+                decided_by: by.clone(),
+                source: FROM_ALLOW_FILE,
+            })
+            .map_err(crate::cli::store::refused)?;
+    }
+    Ok(())
 }
 
 /// The scan's end in the store: its verdicts (what `diff` compares) and
@@ -537,6 +571,9 @@ fn terminal_summary(s: &Summary, paths: &OutputPaths) -> String {
             out,
             "Allow list removed {suppressed} candidates (see summary.json totals.suppressed)."
         );
+    }
+    if let Some(line) = crate::report::triaged_words(t) {
+        let _ = writeln!(out, "{line} (withhold triage --list).");
     }
     let _ = writeln!(out, "\nWrote to {}:", paths.dir.display());
     for (path, what) in [

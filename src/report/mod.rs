@@ -178,6 +178,21 @@ fn write_file(
         .with_context(|| format!("writing {}", path.display()))
 }
 
+/// What triage decisions removed, in words ("Triage removed 3 findings: 2
+/// false-positive, 1 accepted-risk"); `None` when it removed nothing.
+pub fn triaged_words(t: &summary::Totals) -> Option<String> {
+    let n: u64 = t.triaged.values().sum();
+    if n == 0 {
+        return None;
+    }
+    let parts: Vec<String> = t.triaged.iter().map(|(d, k)| format!("{k} {d}")).collect();
+    Some(format!(
+        "Triage removed {n} finding{}: {}",
+        if n == 1 { "" } else { "s" },
+        parts.join(", ")
+    ))
+}
+
 /// What a verdict's container is, in words: "Confluence space", "Jira
 /// project", "Atlassian app", "google-drive connector, synced".
 pub fn container_noun(v: &Verdict) -> String {

@@ -20,6 +20,7 @@ pub mod scans;
 pub mod schema;
 pub mod sink;
 pub mod state;
+pub mod triage;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use std::fs::{File, OpenOptions};
