@@ -7,6 +7,7 @@
 
 pub mod crawl;
 pub mod posture;
+pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod store;
@@ -39,6 +40,27 @@ pub enum Command {
     Posture(PostureArgs),
     /// Record, list or remove a triage decision: a finding reviewed as a false positive or an accepted risk.
     Triage(TriageArgs),
+    /// Write every output from one or more stores without crawling; several stores make one combined report.
+    Report(ReportArgs),
+}
+
+/// `withhold report`: the outputs of the stores' last ended scans.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A store (repeatable: one per site, merged into one report); default withhold.db in --out.
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub db: Vec<PathBuf>,
+    /// Output directory.
+    #[arg(long, value_name = "DIR", default_value = "withhold-out")]
+    pub out: PathBuf,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print summary.json on stdout.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub verdict: VerdictArgs,
 }
 
 /// `withhold triage`: decisions that later scans of the store apply.
@@ -294,5 +316,6 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
         Command::Rules { command } => rules::run(command),
         Command::Posture(args) => posture::run(args),
         Command::Triage(args) => triage::run(args),
+        Command::Report(args) => report::run(args),
     }
 }

@@ -397,7 +397,7 @@ fn offline_product_lines(s: &Summary) -> Vec<ProductLine> {
         .collect()
 }
 
-fn load_policy(args: &VerdictArgs, demo: bool) -> Result<Policy, CliError> {
+pub(crate) fn load_policy(args: &VerdictArgs, demo: bool) -> Result<Policy, CliError> {
     let mut policy = match &args.policy {
         Some(path) => {
             Policy::from_file(path).map_err(|e| CliError::Config(format!("policy refused: {e}")))?
@@ -413,7 +413,7 @@ fn load_policy(args: &VerdictArgs, demo: bool) -> Result<Policy, CliError> {
     Ok(policy)
 }
 
-fn load_org(args: &VerdictArgs, demo: bool) -> Result<Option<OrgProfile>, CliError> {
+pub(crate) fn load_org(args: &VerdictArgs, demo: bool) -> Result<Option<OrgProfile>, CliError> {
     let refused = |e: crate::posture::PostureError| CliError::Config(e.to_string());
     match (&args.org, demo) {
         (Some(path), _) => OrgProfile::from_file(path).map(Some).map_err(refused),
@@ -425,7 +425,10 @@ fn load_org(args: &VerdictArgs, demo: bool) -> Result<Option<OrgProfile>, CliErr
     }
 }
 
-fn load_connectors(args: &VerdictArgs, demo: bool) -> Result<Vec<ConnectorRecord>, CliError> {
+pub(crate) fn load_connectors(
+    args: &VerdictArgs,
+    demo: bool,
+) -> Result<Vec<ConnectorRecord>, CliError> {
     let refused = |e: sources::connectors::InventoryError| {
         CliError::Config(format!("connector inventory refused: {e}"))
     };
@@ -466,7 +469,7 @@ fn requests_line(crawl: &serde_json::Value) -> Option<String> {
 
 /// The short summary printed after every scan: totals, the top of the
 /// ranking, and where the files are.
-fn terminal_summary(s: &Summary, paths: &OutputPaths) -> String {
+pub(crate) fn terminal_summary(s: &Summary, paths: &OutputPaths) -> String {
     use std::fmt::Write as _;
     let t = &s.totals;
     let mut out = String::new();
