@@ -174,12 +174,22 @@ fn two_stores_make_one_report_grouped_by_organization_and_site() {
 fn a_store_a_scan_holds_is_read_and_a_bad_one_is_refused_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let (demo, _) = two_stores(dir.path());
-    // Another scan holds the store's writer lock.
-    let lock = std::fs::OpenOptions::new()
-        .write(true)
-        .open(dir.path().join("demo/withhold.db.lock"))
+    // Another scan holds the store and has already seen every container
+    // again: the report still shows the last ended scan, in full.
+    let running = withhold::store::Store::open(&demo).unwrap();
+    let next = running
+        .begin_scan(&withhold::store::scans::ScanMeta {
+            target: "demo-offline".into(),
+            mode: withhold::store::scans::ScanMode::Rescan,
+            tool_version: "test".into(),
+            rules_version: "test".into(),
+            policy_hash: String::new(),
+        })
         .unwrap();
-    lock.try_lock().unwrap();
+    running
+        .connection()
+        .execute("UPDATE containers SET last_seen_scan = ?1", [next.0])
+        .unwrap();
     let refused = withhold(
         dir.path(),
         &[
@@ -203,8 +213,11 @@ fn a_store_a_scan_holds_is_read_and_a_bad_one_is_refused_naming_it() {
             "--quiet",
         ],
     ));
-    assert!(dir.path().join("r/summary.json").exists());
-    drop(lock);
+    assert_eq!(
+        json(&dir.path().join("r/summary.json"))["verdicts"],
+        json(&dir.path().join("demo/summary.json"))["verdicts"]
+    );
+    drop(running);
 
     let bad = dir.path().join("bad.db");
     std::fs::write(&bad, "rank,key\n1,OPS\n").unwrap();

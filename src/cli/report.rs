@@ -167,7 +167,7 @@ fn site_report(db: &Path, args: &ReportArgs) -> Result<SiteReport, CliError> {
     totals.by_entity.clear();
     totals.by_severity.clear();
     totals.triaged.clear();
-    let mut containers = store.containers_of(last.id).map_err(refused)?;
+    let mut containers = store.containers_of_ended(last.id).map_err(refused)?;
     let mut findings = Vec::new();
     let summaries =
         crate::scan::read_store(&store, &policy, &mut containers, &mut totals, &mut findings)?;
