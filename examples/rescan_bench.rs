@@ -20,12 +20,25 @@ struct Run {
     summary: Value,
 }
 
-fn scan(binary: &Path, work: &Path, site: &FakeSite, config: &FakeSiteConfig) -> anyhow::Result<Run> {
+fn scan(
+    binary: &Path,
+    work: &Path,
+    site: &FakeSite,
+    config: &FakeSiteConfig,
+) -> anyhow::Result<Run> {
     let before = site.stats().total;
     let start = Instant::now();
     let out = Command::new(binary)
         .args(["scan", "--site", &site.base_url(), "--email", &config.email])
-        .args(["--token-file", "token", "--concurrency", "16", "--out", "out", "--quiet"])
+        .args([
+            "--token-file",
+            "token",
+            "--concurrency",
+            "16",
+            "--out",
+            "out",
+            "--quiet",
+        ])
         .current_dir(work)
         .env("WITHHOLD_KEY_FILE", work.join("key"))
         .output()?;
@@ -48,7 +61,10 @@ fn len(v: &Value) -> usize {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let binary = PathBuf::from(args.next().unwrap_or_else(|| "target/release/withhold".into()));
+    let binary = PathBuf::from(
+        args.next()
+            .unwrap_or_else(|| "target/release/withhold".into()),
+    );
     let work = PathBuf::from(args.next().unwrap_or_else(|| "target/rescan-bench".into()));
     let items: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(20_000);
     let rate: f64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000.0);
@@ -105,7 +121,11 @@ async fn main() -> anyhow::Result<()> {
         "site: {} items seen, {} findings",
         t["items_seen"], t["findings"]
     );
-    for (name, r) in [("first scan", &first), ("unchanged rescan", &same), ("rescan after changes", &changed)] {
+    for (name, r) in [
+        ("first scan", &first),
+        ("unchanged rescan", &same),
+        ("rescan after changes", &changed),
+    ] {
         println!(
             "{name}: {} requests ({:.1} % of the first), {:.2} s ({:.1}× faster than the first)",
             r.requests,

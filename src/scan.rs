@@ -443,7 +443,23 @@ fn read_back(
     findings_file: File,
 ) -> anyhow::Result<Vec<ContainerSummary>> {
     let mut writer = BufWriter::new(findings_file);
-    let triage = req.store.triage_set()?;
+    let summaries = read_store(req.store, req.policy, containers, totals, &mut writer)?;
+    writer.flush().context("writing findings.jsonl")?;
+    Ok(summaries)
+}
+
+/// What [`read_back`] does for a scan, for any ended scan of a store
+/// (`withhold report`): the current findings of `containers`, triage
+/// applied, written as findings.jsonl lines to `writer`, counted into
+/// `totals`; the containers' summaries, in the store's order.
+pub fn read_store(
+    store: &Store,
+    policy: &Policy,
+    containers: &mut [ContainerState],
+    totals: &mut Totals,
+    writer: &mut dyn Write,
+) -> anyhow::Result<Vec<ContainerSummary>> {
+    let triage = store.triage_set()?;
     let mut evidence: BTreeMap<ContainerId, ContainerEvidence> = BTreeMap::new();
     let mut counts: BTreeMap<ContainerId, ContainerSummary> = containers
         .iter()
@@ -464,35 +480,33 @@ fn read_back(
         })
         .collect();
     let mut triaged = BTreeMap::new();
-    req.store
-        .current_findings(containers, &triage, &mut triaged, |c, f, meta| {
-            write_finding(&mut writer, &f, meta.as_ref()).context("writing findings.jsonl")?;
-            totals.findings += 1;
-            totals.test_values += u64::from(f.test_value);
-            *totals
-                .by_category
-                .entry(f.category.as_str().into())
-                .or_default() += 1;
-            *totals.by_entity.entry(f.entity.to_string()).or_default() += 1;
-            *totals
-                .by_severity
-                .entry(f.severity.as_str().into())
-                .or_default() += 1;
-            let id = c.container.identity();
-            if let Some(s) = counts.get_mut(&id) {
-                s.findings += 1;
-                *s.by_category.entry(f.category.as_str().into()).or_default() += 1;
-                *s.by_entity.entry(f.entity.to_string()).or_default() += 1;
-            }
-            evidence.entry(id).or_default().add(&f, req.policy);
-            Ok(())
-        })?;
-    writer.flush().context("writing findings.jsonl")?;
+    store.current_findings(containers, &triage, &mut triaged, |c, f, meta| {
+        write_finding(&mut &mut *writer, &f, meta.as_ref()).context("writing findings.jsonl")?;
+        totals.findings += 1;
+        totals.test_values += u64::from(f.test_value);
+        *totals
+            .by_category
+            .entry(f.category.as_str().into())
+            .or_default() += 1;
+        *totals.by_entity.entry(f.entity.to_string()).or_default() += 1;
+        *totals
+            .by_severity
+            .entry(f.severity.as_str().into())
+            .or_default() += 1;
+        let id = c.container.identity();
+        if let Some(s) = counts.get_mut(&id) {
+            s.findings += 1;
+            *s.by_category.entry(f.category.as_str().into()).or_default() += 1;
+            *s.by_entity.entry(f.entity.to_string()).or_default() += 1;
+        }
+        evidence.entry(id).or_default().add(&f, policy);
+        Ok(())
+    })?;
     totals.triaged = triaged;
     for (id, s) in counts.iter_mut() {
         if let Some(e) = evidence.get(id) {
             s.items_with_findings = e.items_with_findings();
-            s.entities = e.stats(req.policy);
+            s.entities = e.stats(policy);
             s.metadata_exposures = e.metadata_exposures();
         }
     }

@@ -75,7 +75,12 @@ fn a_rescan_after_changes_equals_a_full_scan_of_the_changed_site() {
     let unchanged_requests = site.stats().total - first_requests;
     assert_eq!(findings(d, "out"), before);
     assert_eq!(same["changes"]["since"]["id"], 1, "{}", same["changes"]);
-    for list in ["new_containers", "removed_containers", "new_findings", "resolved_findings"] {
+    for list in [
+        "new_containers",
+        "removed_containers",
+        "new_findings",
+        "resolved_findings",
+    ] {
         assert_eq!(same["changes"][list], Value::Array(vec![]), "{list}");
     }
     assert!(

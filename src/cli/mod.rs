@@ -8,9 +8,11 @@
 pub mod crawl;
 pub mod diff;
 pub mod posture;
+pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod store;
+pub mod triage;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -39,6 +41,72 @@ pub enum Command {
     Posture(PostureArgs),
     /// What changed since an earlier scan: new containers first, new and resolved findings, verdicts, coverage.
     Diff(diff::DiffArgs),
+    /// Record, list or remove a triage decision: a finding reviewed as a false positive or an accepted risk.
+    Triage(TriageArgs),
+    /// Write every output from one or more stores without crawling; several stores make one combined report.
+    Report(ReportArgs),
+}
+
+/// `withhold report`: the outputs of the stores' last ended scans.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A store (repeatable: one per site, merged into one report); default withhold.db in --out.
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub db: Vec<PathBuf>,
+    /// Output directory.
+    #[arg(long, value_name = "DIR", default_value = "withhold-out")]
+    pub out: PathBuf,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print summary.json on stdout.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub verdict: VerdictArgs,
+}
+
+/// `withhold triage`: decisions that later scans of the store apply.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("verdict").args(["false_positive", "accepted_risk"])))]
+pub struct TriageArgs {
+    /// A fingerprint (32 hex digits, as findings.jsonl writes it) or a
+    /// finding's id (the number `--list-findings` shows).
+    #[arg(value_name = "FINDING_OR_FINGERPRINT", required_unless_present_any = ["list", "list_findings", "remove"])]
+    pub finding: Option<String>,
+    /// The finding is not what the rule says it is.
+    #[arg(long)]
+    pub false_positive: bool,
+    /// The finding is real and may stay.
+    #[arg(long)]
+    pub accepted_risk: bool,
+    /// Only in this container: PRODUCT:KEY (confluence:OPS) or a bare KEY (every product); default everywhere.
+    #[arg(long, value_name = "CONTAINER")]
+    pub container: Option<String>,
+    /// Why: kept with the decision.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// Who decides (default: $USER).
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    /// Show the decisions.
+    #[arg(long, conflicts_with_all = ["finding", "remove", "list_findings"])]
+    pub list: bool,
+    /// Show the store's current findings with the ids this command takes.
+    #[arg(long, conflicts_with_all = ["finding", "remove"])]
+    pub list_findings: bool,
+    /// Remove decision ID (from --list).
+    #[arg(long, value_name = "ID", conflicts_with = "finding")]
+    pub remove: Option<i64>,
+    /// With --list or --list-findings: JSON lines.
+    #[arg(long)]
+    pub json: bool,
+    /// The store (default: withhold.db in --out).
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// The scan's output directory, where its store is.
+    #[arg(long, value_name = "DIR", default_value = "withhold-out")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -253,5 +321,7 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
         Command::Rules { command } => rules::run(command),
         Command::Posture(args) => posture::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Triage(args) => triage::run(args),
+        Command::Report(args) => report::run(args),
     }
 }

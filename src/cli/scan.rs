@@ -54,6 +54,8 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
             .map_err(|e| CliError::Config(format!("allow list refused: {e}")))?,
         None => AllowList::default(),
     };
+    // Imported into the store's triage table once the store is open.
+    let reviewed = allow.reviewed().to_vec();
     let key_path = args
         .key_file
         .clone()
@@ -88,6 +90,7 @@ pub fn run(args: ScanArgs) -> Result<i32, CliError> {
         // The crawler reads what changed; files and the offline demo are read whole.
         args.site.site.is_some() || (args.demo && !args.offline),
     )?;
+    import_reviewed(&store, &reviewed, args.allow.as_deref())?;
     if let Some(line) = plan.describe() {
         if !args.quiet && !args.json {
             eprintln!("withhold: {line}");
@@ -293,6 +296,37 @@ fn complete_products(args: &ScanArgs) -> Vec<Product> {
     out
 }
 
+/// The allow file's `[[reviewed]]` entries as triage decisions (source
+/// `allow-file`), so that `triage --list` shows them beside the reviewers'
+/// own and every report of the store applies them. Importing the same file
+/// again changes nothing; an entry later taken out of the file stays in the
+/// store until `triage --remove` (a scan run without `--allow` must not
+/// forget decisions).
+fn import_reviewed(
+    store: &Store,
+    reviewed: &[crate::detect::allow::ReviewedEntry],
+    file: Option<&std::path::Path>,
+) -> Result<(), CliError> {
+    use crate::store::triage::{Decision, NewDecision, FROM_ALLOW_FILE};
+    let by = file.map_or_else(
+        || "allow file".to_string(),
+        |f| format!("allow file {}", f.display()),
+    );
+    for r in reviewed {
+        store
+            .record_triage(&NewDecision {
+                fingerprint: r.fingerprint.clone(),
+                container: r.container.clone(),
+                decision: Decision::parse(&r.decision).unwrap_or(Decision::FalsePositive),
+                note: r.note.clone(),
+                decided_by: by.clone(),
+                source: FROM_ALLOW_FILE,
+            })
+            .map_err(crate::cli::store::refused)?;
+    }
+    Ok(())
+}
+
 /// The scan's verdicts and final coverage in the store, and what changed
 /// since the site's previous scan.
 fn record_verdicts(
@@ -398,7 +432,7 @@ fn offline_product_lines(s: &Summary) -> Vec<ProductLine> {
         .collect()
 }
 
-fn load_policy(args: &VerdictArgs, demo: bool) -> Result<Policy, CliError> {
+pub(crate) fn load_policy(args: &VerdictArgs, demo: bool) -> Result<Policy, CliError> {
     let mut policy = match &args.policy {
         Some(path) => {
             Policy::from_file(path).map_err(|e| CliError::Config(format!("policy refused: {e}")))?
@@ -414,7 +448,7 @@ fn load_policy(args: &VerdictArgs, demo: bool) -> Result<Policy, CliError> {
     Ok(policy)
 }
 
-fn load_org(args: &VerdictArgs, demo: bool) -> Result<Option<OrgProfile>, CliError> {
+pub(crate) fn load_org(args: &VerdictArgs, demo: bool) -> Result<Option<OrgProfile>, CliError> {
     let refused = |e: crate::posture::PostureError| CliError::Config(e.to_string());
     match (&args.org, demo) {
         (Some(path), _) => OrgProfile::from_file(path).map(Some).map_err(refused),
@@ -426,7 +460,10 @@ fn load_org(args: &VerdictArgs, demo: bool) -> Result<Option<OrgProfile>, CliErr
     }
 }
 
-fn load_connectors(args: &VerdictArgs, demo: bool) -> Result<Vec<ConnectorRecord>, CliError> {
+pub(crate) fn load_connectors(
+    args: &VerdictArgs,
+    demo: bool,
+) -> Result<Vec<ConnectorRecord>, CliError> {
     let refused = |e: sources::connectors::InventoryError| {
         CliError::Config(format!("connector inventory refused: {e}"))
     };
@@ -467,7 +504,7 @@ fn requests_line(crawl: &serde_json::Value) -> Option<String> {
 
 /// The short summary printed after every scan: totals, the top of the
 /// ranking, and where the files are.
-fn terminal_summary(s: &Summary, paths: &OutputPaths) -> String {
+pub(crate) fn terminal_summary(s: &Summary, paths: &OutputPaths) -> String {
     use std::fmt::Write as _;
     let t = &s.totals;
     let mut out = String::new();
@@ -575,6 +612,9 @@ fn terminal_summary(s: &Summary, paths: &OutputPaths) -> String {
             out,
             "Allow list removed {suppressed} candidates (see summary.json totals.suppressed)."
         );
+    }
+    if let Some(line) = crate::report::triaged_words(t) {
+        let _ = writeln!(out, "{line} (withhold triage --list).");
     }
     let _ = writeln!(out, "\nWrote to {}:", paths.dir.display());
     for (path, what) in [

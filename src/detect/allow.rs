@@ -71,8 +71,21 @@ struct Reviewed {
     /// for every container with that key; absent means every container.
     container: Option<String>,
     #[serde(default)]
-    #[allow(dead_code)] // kept in the file for the people who triage
     note: String,
+    /// `false-positive` (the default) or `accepted-risk`: what the store's
+    /// triage table records when the scan imports this entry.
+    decision: Option<String>,
+}
+
+/// A `[[reviewed]]` entry as the scan imports it into the store's triage
+/// table (source `allow-file`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewedEntry {
+    pub fingerprint: String,
+    pub container: Option<String>,
+    /// `false-positive` or `accepted-risk`.
+    pub decision: String,
+    pub note: String,
 }
 
 /// A compiled allow list.
@@ -84,6 +97,7 @@ pub struct AllowList {
     role_addresses: HashSet<String>,
     reviewed_global: HashSet<String>,
     reviewed_scoped: HashSet<(String, String)>,
+    reviewed: Vec<ReviewedEntry>,
 }
 
 impl AllowList {
@@ -132,12 +146,32 @@ impl AllowList {
         };
         let mut reviewed_global = HashSet::new();
         let mut reviewed_scoped = HashSet::new();
+        let mut reviewed = Vec::new();
         for r in &parsed.reviewed {
             let line = line_of(src, r.span().start);
             let fp = r.get_ref().fingerprint.trim().to_ascii_lowercase();
             if fp.is_empty() || !fp.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(err(line, format!("fingerprint {fp:?} is not hexadecimal")));
             }
+            let decision = r
+                .get_ref()
+                .decision
+                .clone()
+                .unwrap_or_else(|| "false-positive".into());
+            if !matches!(decision.as_str(), "false-positive" | "accepted-risk") {
+                return Err(err(
+                    line,
+                    format!(
+                        "decision {decision:?} is neither \"false-positive\" nor \"accepted-risk\""
+                    ),
+                ));
+            }
+            reviewed.push(ReviewedEntry {
+                fingerprint: fp.clone(),
+                container: r.get_ref().container.clone(),
+                decision,
+                note: r.get_ref().note.clone(),
+            });
             match &r.get_ref().container {
                 Some(c) => {
                     reviewed_scoped.insert((c.clone(), fp));
@@ -162,7 +196,13 @@ impl AllowList {
                 .collect(),
             reviewed_global,
             reviewed_scoped,
+            reviewed,
         })
+    }
+
+    /// The `[[reviewed]]` entries, in file order.
+    pub fn reviewed(&self) -> &[ReviewedEntry] {
+        &self.reviewed
     }
 
     /// Whether the list drops this value (before its fingerprint is known).

@@ -159,7 +159,7 @@ pub fn normalize_test_value(value: &str) -> String {
 }
 
 /// What a pack says about itself.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PackInfo {
     pub name: String,
     pub version: String,

@@ -51,6 +51,15 @@ before relying on what it leaves out.\n",
         }
         md.push('\n');
     }
+    // Counted like the allow list's removals: a reviewer's decision is never
+    // a silent hole in the list.
+    if let Some(line) = crate::report::triaged_words(&summary.totals) {
+        let _ = writeln!(
+            md,
+            "{}; they are not counted below (`withhold triage --list` shows the decisions).\n",
+            md_text(&line)
+        );
+    }
     let _ = writeln!(
         md,
         "Open **admin.atlassian.com → Security → Data contribution** (organization admins only). \

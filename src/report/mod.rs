@@ -127,22 +127,40 @@ pub fn finish_findings(dir: &Path) -> anyhow::Result<()> {
 /// written under a temporary name, then all are renamed into place,
 /// `summary.json` last, and the `in-progress` marker removed.
 pub fn write_outputs(dir: &Path, summary: &Summary) -> anyhow::Result<OutputPaths> {
+    write_rendered(
+        dir,
+        &summary.verdicts,
+        &checklist::render(summary),
+        &html::render(summary),
+        &summary.to_json()?,
+    )
+}
+
+/// [`write_outputs`] with the checklist, page and summary already rendered:
+/// a report over several stores renders them its own way (grouped by
+/// organization and site) and writes them the same way.
+pub fn write_rendered(
+    dir: &Path,
+    verdicts: &[crate::rank::Verdict],
+    checklist: &str,
+    page: &str,
+    summary_json: &str,
+) -> anyhow::Result<OutputPaths> {
     let paths = OutputPaths::in_dir(dir);
     write_file(&temporary(&paths.exclusions), |w| {
-        exclusions::write(w, &summary.verdicts)?;
+        exclusions::write(w, verdicts)?;
         Ok(())
     })?;
     write_file(&temporary(&paths.checklist), |w| {
-        w.write_all(checklist::render(summary).as_bytes())?;
+        w.write_all(checklist.as_bytes())?;
         Ok(())
     })?;
     write_file(&temporary(&paths.report), |w| {
-        w.write_all(html::render(summary).as_bytes())?;
+        w.write_all(page.as_bytes())?;
         Ok(())
     })?;
     write_file(&temporary(&paths.summary), |w| {
-        let json = summary.to_json()?;
-        w.write_all(json.as_bytes())?;
+        w.write_all(summary_json.as_bytes())?;
         w.write_all(b"\n")?;
         Ok(())
     })?;
@@ -176,6 +194,21 @@ fn write_file(
             Ok(())
         })
         .with_context(|| format!("writing {}", path.display()))
+}
+
+/// What triage decisions removed, in words ("Triage removed 3 findings: 2
+/// false-positive, 1 accepted-risk"); `None` when it removed nothing.
+pub fn triaged_words(t: &summary::Totals) -> Option<String> {
+    let n: u64 = t.triaged.values().sum();
+    if n == 0 {
+        return None;
+    }
+    let parts: Vec<String> = t.triaged.iter().map(|(d, k)| format!("{k} {d}")).collect();
+    Some(format!(
+        "Triage removed {n} finding{}: {}",
+        if n == 1 { "" } else { "s" },
+        parts.join(", ")
+    ))
 }
 
 /// What a verdict's container is, in words: "Confluence space", "Jira

@@ -6,7 +6,7 @@ use crate::posture::PostureSection;
 use crate::rank::evidence::{EntityStats, MetadataExposure};
 use crate::rank::policy::Thresholds;
 use crate::rank::{Recommendation, Verdict};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Serialize)]
@@ -42,7 +42,7 @@ pub struct Summary {
 }
 
 /// How a run ended.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunStatus {
     /// Everything the source offered was read.
@@ -55,7 +55,8 @@ pub enum RunStatus {
 }
 
 /// The run's own state, beside the totals.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RunInfo {
     pub status: RunStatus,
     pub interrupted: bool,
@@ -67,7 +68,7 @@ pub struct RunInfo {
 }
 
 /// What became of one product: scanned, or why not (fully).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProductLine {
     pub product: Product,
     pub status: ProductStatus,
@@ -75,7 +76,7 @@ pub struct ProductLine {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProductStatus {
     Scanned,
@@ -107,13 +108,14 @@ pub struct ToolInfo {
     pub version: &'static str,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SourceInfo {
     pub kind: String,
     pub paths: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Totals {
     pub containers: usize,
     pub items_seen: u64,

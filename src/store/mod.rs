@@ -21,6 +21,7 @@ pub mod scans;
 pub mod schema;
 pub mod sink;
 pub mod state;
+pub mod triage;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use std::fs::{File, OpenOptions};
@@ -57,8 +58,9 @@ pub enum StoreError {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
-    /// Held for the advisory lock; released when dropped.
-    _lock: File,
+    /// Held for the advisory lock; released when dropped. `None`: opened
+    /// read-only ([`Store::open_read_only`]), which takes no lock.
+    _lock: Option<File>,
 }
 
 impl std::fmt::Debug for Store {
@@ -127,22 +129,34 @@ impl Store {
         let mut store = Store {
             conn,
             path: file,
-            _lock: lock,
+            _lock: Some(lock),
         };
         store.migrate(found)?;
         Ok(store)
     }
 
-    /// Open an existing store to read it, without the writer's lock: a
-    /// report or a diff reads while a scan writes (WAL). A newer, foreign or
-    /// damaged file is refused as [`Store::open`] refuses it.
+    /// Open an existing store to read it, without the writer's lock: WAL
+    /// lets `withhold report` read the last ended scan while another scan
+    /// writes the next one. Nothing is created, migrated or written; a
+    /// missing file, one that is not a store, a damaged one and one of
+    /// another schema version are refused naming the file.
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
         let file = path.to_path_buf();
-        let io = |detail: std::io::Error| StoreError::Io {
-            file: file.clone(),
-            detail: detail.to_string(),
-        };
-        let lock = File::open(path).map_err(io)?;
+        match std::fs::metadata(path) {
+            Ok(m) if m.len() > 0 => {}
+            Ok(_) => {
+                return Err(StoreError::Corrupt {
+                    file,
+                    detail: "the file is empty".into(),
+                })
+            }
+            Err(e) => {
+                return Err(StoreError::Io {
+                    file,
+                    detail: format!("{e}; is this the right --db?"),
+                })
+            }
+        }
         check_magic(path)?;
         let conn = Connection::open_with_flags(
             path,
@@ -152,26 +166,38 @@ impl Store {
         let found: u32 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(|e| sql_error(path, e))?;
-        if found != schema::VERSION {
-            if found > schema::VERSION {
-                return Err(StoreError::Newer {
-                    file,
-                    found,
-                    supported: schema::VERSION,
-                });
-            }
+        if found > schema::VERSION {
+            return Err(StoreError::Newer {
+                file,
+                found,
+                supported: schema::VERSION,
+            });
+        }
+        if found < schema::VERSION {
+            // Migrating is writing; a reader must not.
             return Err(StoreError::Corrupt {
                 file,
                 detail: format!(
-                    "store version {found}, this withhold reads {}: run a scan to bring it up to date",
+                    "store version {found}, older than this withhold's {}: run a scan with it to bring the store up to date",
                     schema::VERSION
                 ),
+            });
+        }
+        // A damaged page shows only when it is read: check now, so that the
+        // error names the file instead of surfacing halfway through a report.
+        let check: String = conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(|e| sql_error(path, e))?;
+        if check != "ok" {
+            return Err(StoreError::Corrupt {
+                file,
+                detail: check,
             });
         }
         Ok(Store {
             conn,
             path: file,
-            _lock: lock,
+            _lock: None,
         })
     }
 
@@ -383,6 +409,43 @@ mod tests {
         let e = Store::open(&db).unwrap_err();
         assert!(matches!(e, StoreError::Corrupt { .. }), "{e}");
         assert_eq!(std::fs::read(&db).unwrap(), bytes);
+    }
+
+    #[test]
+    fn a_reader_opens_a_store_a_writer_holds_and_refuses_bad_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("withhold.db");
+        let writer = Store::open(&db).unwrap();
+        writer
+            .connection()
+            .execute(
+                "INSERT INTO scans (started_at, target, mode, tool_version, rules_version, policy_hash, status)
+                 VALUES ('2026-12-04T00:00:00Z', 'demo', 'full', '0', '0', '', 'running')",
+                [],
+            )
+            .unwrap();
+        let reader = Store::open_read_only(&db).unwrap();
+        assert_eq!(reader.target().unwrap().as_deref(), Some("demo"));
+        assert!(reader
+            .connection()
+            .execute("DELETE FROM scans", [])
+            .is_err());
+        drop(writer);
+
+        let missing = Store::open_read_only(&dir.path().join("none.db")).unwrap_err();
+        assert!(missing.to_string().contains("none.db"), "{missing}");
+        assert!(!dir.path().join("none.db").exists());
+        let other = dir.path().join("other.db");
+        std::fs::write(&other, b"not a store").unwrap();
+        let e = Store::open_read_only(&other).unwrap_err();
+        assert!(matches!(e, StoreError::Corrupt { .. }), "{e}");
+        let newer = dir.path().join("newer.db");
+        Connection::open(&newer)
+            .unwrap()
+            .pragma_update(None, "user_version", schema::VERSION + 1)
+            .unwrap();
+        let e = Store::open_read_only(&newer).unwrap_err();
+        assert!(matches!(e, StoreError::Newer { .. }), "{e}");
     }
 
     #[test]

@@ -67,15 +67,36 @@ impl Store {
     /// failed those whose last read failed, and the reasons are this scan's
     /// (listings cut short) and those failures'.
     pub fn containers_of(&self, scan: ScanId) -> Result<Vec<ContainerState>, StoreError> {
+        self.containers_seen_by(scan, false)
+    }
+
+    /// [`Store::containers_of`] for a reader of an ended scan while a later
+    /// scan may be running (`withhold report`): a container that later scan
+    /// has already seen again is still one scan `scan` saw; one it found
+    /// new is not.
+    pub fn containers_of_ended(&self, scan: ScanId) -> Result<Vec<ContainerState>, StoreError> {
+        self.containers_seen_by(scan, true)
+    }
+
+    fn containers_seen_by(
+        &self,
+        scan: ScanId,
+        seen_again: bool,
+    ) -> Result<Vec<ContainerState>, StoreError> {
         let conn = self.connection();
-        let mut st = self.sql(conn.prepare(
+        let seen = if seen_again {
+            "c.first_scan <= ?1 AND c.last_seen_scan >= ?1"
+        } else {
+            "c.last_seen_scan = ?1"
+        };
+        let mut st = self.sql(conn.prepare(&format!(
             "SELECT c.id, c.product, c.kind, c.key, c.product_id, c.name, c.url, c.created_at, c.first_scan,
                     cov.status, cov.reasons
              FROM containers c
              LEFT JOIN coverage cov ON cov.container_id = c.id AND cov.scan_id = ?1
-             WHERE c.last_seen_scan = ?1 AND c.removed_scan IS NULL
-             ORDER BY c.product, c.key",
-        ))?;
+             WHERE {seen} AND c.removed_scan IS NULL
+             ORDER BY c.product, c.key"
+        )))?;
         let rows = self.sql(st.query_map(params![scan.0], |r| {
             Ok((
                 r.get::<_, i64>(0)?,

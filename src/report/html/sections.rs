@@ -489,6 +489,13 @@ pub fn record(page: &mut String, s: &Summary) {
         format!("{suppressed} candidates removed (summary.json totals.suppressed)"),
     );
     entry(
+        "Triage",
+        text(&crate::report::triaged_words(t).map_or_else(
+            || "no finding removed by a triage decision".to_string(),
+            |w| format!("{w} (summary.json totals.triaged)"),
+        )),
+    );
+    entry(
         "Policy",
         format!(
             "exclude at score {} and above, review at {} and above",
