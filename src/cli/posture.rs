@@ -12,6 +12,13 @@ pub fn run(args: PostureArgs) -> Result<i32, CliError> {
     let org = OrgProfile::from_file(&args.org).map_err(|e| CliError::Config(e.to_string()))?;
     let facts = match &args.scan {
         None => None,
+        // The scan's verdicts from its store (DESIGN §8a: posture reads
+        // verdicts), else from an output directory without one.
+        Some(dir) if crate::cli::store::db_path(None, dir).is_file() => {
+            let (verdicts, finished_at) =
+                crate::cli::report::last_verdicts(&crate::cli::store::db_path(None, dir))?;
+            Some(crate::posture::facts_from_verdicts(&verdicts, &finished_at))
+        }
         Some(dir) => {
             let summary = dir.join("summary.json");
             if !summary.is_file() {

@@ -116,6 +116,27 @@ pub fn run(args: ReportArgs) -> Result<i32, CliError> {
     Ok(exit_code(&summary, args.verdict.fail_on.as_deref()))
 }
 
+/// The verdicts of a store's last ended scan, ranked with the default
+/// policy (the demo's own for the demo), and when that scan ended: what
+/// `withhold posture --scan` checks the organization against.
+pub fn last_verdicts(db: &Path) -> Result<(Vec<crate::rank::Verdict>, String), CliError> {
+    let args = ReportArgs {
+        db: vec![db.to_path_buf()],
+        out: PathBuf::new(),
+        quiet: true,
+        json: false,
+        verdict: crate::cli::VerdictArgs {
+            policy: None,
+            own_domains: Vec::new(),
+            connectors: None,
+            org: None,
+            fail_on: None,
+        },
+    };
+    let site = site_report(db, &args)?;
+    Ok((site.summary.verdicts, site.summary.finished_at))
+}
+
 /// How a store's target names its site in the outputs.
 fn site_name(target: &str) -> String {
     target
