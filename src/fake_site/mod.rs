@@ -107,6 +107,7 @@
 //! `authorized_requests` how many carried credentials, so that tests assert
 //! on what was asked, never on timing.
 
+mod change_confluence;
 mod confluence;
 mod data;
 mod faults;
@@ -116,6 +117,7 @@ mod jsm;
 mod limits;
 mod util;
 
+pub use change_confluence::{change_confluence, ConfluenceChanges};
 pub use data::{SiteData, SiteSummary};
 pub use faults::{Faults, Hit};
 
