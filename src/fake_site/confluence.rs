@@ -289,15 +289,51 @@ fn content_all(sh: &Shared, req: &Req, kind: Option<Content>) -> R {
         Content::Blog => &sh.ix.all_blogs,
     };
     let src = collection(sh, kind);
-    let items: Vec<usize> = all
+    let ids = req.list("id");
+    if ids.len() > MAX_LIMIT {
+        return Err(bad_request("id accepts at most 250 ids"));
+    }
+    let mut items: Vec<usize> = all
         .iter()
         .copied()
         .filter(|i| {
             status_ok(&src[*i], &st)
                 && (spaces.is_empty() || spaces.contains(&s(&src[*i], "spaceId")))
+                && (ids.is_empty() || ids.contains(&s(&src[*i], "id")))
         })
         .collect();
+    sort_items(req, src, &mut items)?;
     paginate(sh, req, &items, |i| with_body(&src[i], storage))
+}
+
+/// `sort` on the site-wide lists: `id`, `created-date` or `modified-date`
+/// (`-` = descending). The modified date of a page, blog post or comment is
+/// its `version.createdAt` (the object has no other); ties keep id order.
+fn sort_items(req: &Req, src: &[Value], items: &mut [usize]) -> Result<(), Reply> {
+    let Some(sort) = req.param("sort") else {
+        return Ok(());
+    };
+    let (desc, field) = match sort.strip_prefix('-') {
+        Some(f) => (true, f),
+        None => (false, sort),
+    };
+    let key = |i: usize| -> Option<jiff::Timestamp> {
+        let v = &src[i];
+        let at = match field {
+            "modified-date" => v.pointer("/version/createdAt"),
+            _ => v.get("createdAt"),
+        };
+        at.and_then(Value::as_str).and_then(|t| t.parse().ok())
+    };
+    match field {
+        "id" => {}
+        "modified-date" | "created-date" => items.sort_by_key(|i| key(*i)),
+        other => return Err(bad_request(&format!("Invalid sort: {other}"))),
+    }
+    if desc {
+        items.reverse();
+    }
+    Ok(())
 }
 
 fn visible_content(sh: &Shared, id: &str, kind: Content) -> Option<usize> {
@@ -337,7 +373,8 @@ fn comment_page(sh: &Shared, req: &Req, kind: CommentKind, items: &[usize]) -> R
     let storage = body_format(req)?;
     let src = comments_of(sh, kind);
     let keep = comment_filter(req, kind);
-    let items: Vec<usize> = items.iter().copied().filter(|i| keep(&src[*i])).collect();
+    let mut items: Vec<usize> = items.iter().copied().filter(|i| keep(&src[*i])).collect();
+    sort_items(req, src, &mut items)?;
     paginate(sh, req, &items, |i| with_body(&src[i], storage))
 }
 
@@ -393,11 +430,12 @@ fn site_comments(sh: &Shared, req: &Req, ck: Option<CommentKind>) -> R {
     comment_page(sh, req, ck, &listed)
 }
 
-/// CQL search, for comment counts only (see the module docs): `totalSize`
-/// of the visible comments of the site or of some spaces.
+/// CQL search, for counts only (see the module docs): `totalSize` of the
+/// visible comments, pages (current and archived, as the v2 listings give
+/// them) or blog posts of the site or of some spaces.
 fn cql_search(sh: &Shared, req: &Req) -> R {
     let cql = req.param("cql").unwrap_or_default();
-    let spaces = parse_comment_cql(cql).ok_or_else(|| {
+    let (types, spaces) = parse_count_cql(cql).ok_or_else(|| {
         error_reply(
             Product::Confluence,
             StatusCode::BAD_REQUEST,
@@ -416,28 +454,7 @@ fn cql_search(sh: &Shared, req: &Req) -> R {
         })
         .map(|sp| s(sp, "id"))
         .collect();
-    let owner_space = |owner: &str| -> Option<String> {
-        sh.ix
-            .page_by_id
-            .get(owner)
-            .map(|i| s(&sh.data.pages[*i], "spaceId"))
-            .or_else(|| {
-                sh.ix
-                    .blog_by_id
-                    .get(owner)
-                    .map(|i| s(&sh.data.blogposts[*i], "spaceId"))
-            })
-    };
-    let mut hits = Vec::new();
-    for ck in [CommentKind::Footer, CommentKind::Inline] {
-        let src = comments_of(sh, ck);
-        for i in &sh.ix.comments(ck).all {
-            let c = &src[*i];
-            if owner_space(&super::data::owner_of(c)).is_some_and(|sp| space_ids.contains(&sp)) {
-                hits.push(c);
-            }
-        }
-    }
+    let hits = count_hits(sh, &types, &space_ids);
     let asked = match req.param("limit") {
         None => DEFAULT_LIMIT,
         Some(v) => v
@@ -448,9 +465,9 @@ fn cql_search(sh: &Shared, req: &Req) -> R {
     let results: Vec<Value> = hits
         .iter()
         .take(asked.min(MAX_LIMIT))
-        .map(|c| {
+        .map(|(ty, c)| {
             json!({
-                "content": {"id": s(c, "id"), "type": "comment", "status": "current", "title": s(c, "title")},
+                "content": {"id": s(c, "id"), "type": ty, "status": "current", "title": s(c, "title")},
                 "title": s(c, "title"),
                 "excerpt": "",
                 "url": "",
@@ -469,38 +486,102 @@ fn cql_search(sh: &Shared, req: &Req) -> R {
     })))
 }
 
-/// `type = comment [AND space in ("A", "B") | AND space = "A"]` → the space
-/// keys (`None`: the whole site), or `None` outside that grammar.
-fn parse_comment_cql(cql: &str) -> Option<Option<Vec<String>>> {
-    let norm: String = cql.split_whitespace().collect::<Vec<_>>().join(" ");
-    let lower = norm.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("type = comment")
-        .or_else(|| lower.strip_prefix("type=comment"))?;
-    let rest_orig = &norm[norm.len() - rest.len()..];
-    let rest_orig = rest_orig.trim();
-    if rest_orig.is_empty() {
-        return Some(None);
+/// The visible objects of `types` in the spaces `space_ids`.
+fn count_hits<'a>(
+    sh: &'a Shared,
+    types: &[String],
+    space_ids: &[String],
+) -> Vec<(&'static str, &'a Value)> {
+    let in_scope = |v: &Value| space_ids.contains(&s(v, "spaceId"));
+    let mut hits = Vec::new();
+    let wanted = |t: &str| types.iter().any(|x| x == t);
+    if wanted("page") {
+        let st = statuses_of(default_status(Content::Page));
+        for i in &sh.ix.all_pages {
+            let p = &sh.data.pages[*i];
+            if in_scope(p) && status_ok(p, &st) {
+                hits.push(("page", p));
+            }
+        }
     }
-    let tail = rest_orig
-        .strip_prefix("AND ")
-        .or_else(|| rest_orig.strip_prefix("and "))?
-        .trim();
-    let unquote = |v: &str| v.trim().trim_matches('"').to_string();
-    let (field, value) = tail.split_once(' ')?;
-    if !field.eq_ignore_ascii_case("space") {
+    if wanted("blogpost") {
+        let st = statuses_of(default_status(Content::Blog));
+        for i in &sh.ix.all_blogs {
+            let p = &sh.data.blogposts[*i];
+            if in_scope(p) && status_ok(p, &st) {
+                hits.push(("blogpost", p));
+            }
+        }
+    }
+    if wanted("comment") {
+        let owner_space = |owner: &str| -> Option<String> {
+            sh.ix
+                .page_by_id
+                .get(owner)
+                .map(|i| s(&sh.data.pages[*i], "spaceId"))
+                .or_else(|| {
+                    sh.ix
+                        .blog_by_id
+                        .get(owner)
+                        .map(|i| s(&sh.data.blogposts[*i], "spaceId"))
+                })
+        };
+        for ck in [CommentKind::Footer, CommentKind::Inline] {
+            let src = comments_of(sh, ck);
+            for i in &sh.ix.comments(ck).all {
+                let c = &src[*i];
+                let o = super::data::owner_of(c);
+                if owner_space(&o).is_some_and(|sp| space_ids.contains(&sp)) {
+                    hits.push(("comment", c));
+                }
+            }
+        }
+    }
+    hits
+}
+
+fn statuses_of(l: &[&str]) -> Vec<String> {
+    l.iter().map(|s| s.to_string()).collect()
+}
+
+/// `type = T | type in (T, …)` with `T` among comment, page, blogpost,
+/// optionally `AND space in ("A", "B") | AND space = "A"` → (types, space
+/// keys; `None`: the whole site), or `None` outside that grammar.
+fn parse_count_cql(cql: &str) -> Option<(Vec<String>, Option<Vec<String>>)> {
+    let norm: String = cql.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (head, tail) = match norm.find(" AND ").or_else(|| norm.find(" and ")) {
+        Some(at) => (&norm[..at], Some(norm[at + 5..].trim())),
+        None => (norm.as_str(), None),
+    };
+    let types = field_values(head, "type")?;
+    let known = ["comment", "page", "blogpost"];
+    if types.is_empty() || !types.iter().all(|t| known.contains(&t.as_str())) {
         return None;
     }
-    let value = value.trim();
-    if let Some(list) = value
-        .strip_prefix("in ")
-        .or_else(|| value.strip_prefix("IN "))
-    {
-        let inner = list.trim().strip_prefix('(')?.strip_suffix(')')?;
-        return Some(Some(inner.split(',').map(unquote).collect()));
+    let spaces = match tail {
+        None => None,
+        Some(t) => Some(field_values(t, "space")?),
+    };
+    Some((types, spaces))
+}
+
+/// `field = v`, `field=v` or `field in (a, b)` → the values, unquoted.
+fn field_values(clause: &str, field: &str) -> Option<Vec<String>> {
+    let clause = clause.trim();
+    let lower = clause.to_ascii_lowercase();
+    if !lower.starts_with(field) {
+        return None;
     }
-    let v = value.strip_prefix('=')?;
-    Some(Some(vec![unquote(v)]))
+    let rest = clause[field.len()..].trim();
+    let unquote = |v: &str| v.trim().trim_matches('"').to_string();
+    if let Some(v) = rest.strip_prefix('=') {
+        return Some(vec![unquote(v)]);
+    }
+    let list = rest
+        .strip_prefix("in ")
+        .or_else(|| rest.strip_prefix("IN "))?;
+    let inner = list.trim().strip_prefix('(')?.strip_suffix(')')?;
+    Some(inner.split(',').map(unquote).collect())
 }
 
 fn get_comment(sh: &Shared, req: &Req, id: &str, ck: Option<CommentKind>) -> R {
@@ -525,22 +606,36 @@ fn children(sh: &Shared, req: &Req, id: &str, ck: Option<CommentKind>) -> R {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_comment_cql;
+    use super::parse_count_cql;
+
+    fn strs(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
 
     #[test]
-    fn comment_count_cql_is_understood_and_nothing_else() {
-        assert_eq!(parse_comment_cql("type = comment"), Some(None));
-        assert_eq!(parse_comment_cql("type=comment"), Some(None));
+    fn count_cql_is_understood_and_nothing_else() {
         assert_eq!(
-            parse_comment_cql(r#"type = comment AND space in ("ENG", "HR")"#),
-            Some(Some(vec!["ENG".to_string(), "HR".to_string()]))
+            parse_count_cql("type = comment"),
+            Some((strs(&["comment"]), None))
         );
         assert_eq!(
-            parse_comment_cql(r#"type = comment and space = "OPS""#),
-            Some(Some(vec!["OPS".to_string()]))
+            parse_count_cql("type=comment"),
+            Some((strs(&["comment"]), None))
         );
-        assert_eq!(parse_comment_cql("type = page"), None);
-        assert_eq!(parse_comment_cql("type = comment AND title = x"), None);
-        assert_eq!(parse_comment_cql(""), None);
+        assert_eq!(
+            parse_count_cql(r#"type = comment AND space in ("ENG", "HR")"#),
+            Some((strs(&["comment"]), Some(strs(&["ENG", "HR"]))))
+        );
+        assert_eq!(
+            parse_count_cql(r#"type = comment and space = "OPS""#),
+            Some((strs(&["comment"]), Some(strs(&["OPS"]))))
+        );
+        assert_eq!(
+            parse_count_cql("type in (page, blogpost)"),
+            Some((strs(&["page", "blogpost"]), None))
+        );
+        assert_eq!(parse_count_cql("type = attachment"), None);
+        assert_eq!(parse_count_cql("type = comment AND title = x"), None);
+        assert_eq!(parse_count_cql(""), None);
     }
 }

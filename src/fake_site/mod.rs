@@ -20,10 +20,13 @@
 //!   comments only (the unconfirmed alternative): replies are then reachable
 //!   only through `/{kind}-comments/{id}/children`. The per-page listings
 //!   (`/pages/{id}/footer-comments`) always list roots only, as the spec says.
-//! - CQL search (`GET /wiki/rest/api/search`) understands only comment
-//!   counts: `type = comment`, optionally `AND space in ("A", "B")` or
-//!   `AND space = "A"`; it answers `totalSize` and at most `limit` results.
-//!   Anything else is a 400.
+//! - CQL search (`GET /wiki/rest/api/search`) understands only counts:
+//!   `type = comment|page|blogpost` or `type in (…)` of those, optionally
+//!   `AND space in ("A", "B")` or `AND space = "A"`; it answers `totalSize`
+//!   and at most `limit` results. Anything else is a 400.
+//! - The site-wide `GET /wiki/api/v2/pages`, `/blogposts` and comment lists
+//!   honour `sort=[-]id|created-date|modified-date` (modified = the object's
+//!   `version.createdAt`); `/pages` and `/blogposts` filter by `id` (≤ 250).
 //! - Confluence `limit` above 250 is clamped to 250 (not rejected); 0 or
 //!   non-numbers get 400.
 //! - Only `body-format=storage` is served; other formats get 400. Without
@@ -106,6 +109,7 @@
 //! `authorized_requests` how many carried credentials, so that tests assert
 //! on what was asked, never on timing.
 
+pub mod change_confluence;
 pub mod change_jira;
 mod confluence;
 mod data;
@@ -116,6 +120,7 @@ mod jsm;
 mod limits;
 mod util;
 
+pub use change_confluence::{change_confluence, ConfluenceChanges};
 pub use data::{SiteData, SiteSummary};
 pub use faults::{Faults, Hit};
 

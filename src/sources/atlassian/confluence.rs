@@ -85,8 +85,12 @@ impl CursorPager {
 pub(crate) async fn crawl(ctx: Arc<Ctx>) -> Result<Option<CommentsReport>, Fatal> {
     let owners: Owners = Arc::new(Mutex::new(HashMap::new()));
     // Pages first, streamed as they are listed; then the comments, streamed
-    // as they are read, each sent as more documents of its page.
+    // as they are read, each sent as more documents of its page. A rescan
+    // reads only the spaces new to the store this way (see the rescan module).
     let listed = spaces(ctx.clone(), owners.clone()).await?;
+    if let Some(known) = ctx.config.known.clone() {
+        return super::confluence_rescan::rescan(ctx, known, listed, owners).await;
+    }
     if listed.keys.is_empty() {
         return Ok(None);
     }
@@ -114,10 +118,14 @@ pub(crate) async fn crawl(ctx: Arc<Ctx>) -> Result<Option<CommentsReport>, Fatal
 }
 
 /// The spaces a crawl listed.
-struct Listed {
-    keys: Vec<String>,
+pub(crate) struct Listed {
+    pub keys: Vec<String>,
     /// Some spaces of the site are not crawled (`--spaces`, space types).
-    scoped: bool,
+    pub scoped: bool,
+    /// A rescan: spaces the store knows (not read here), by space id.
+    pub known: HashMap<String, Container>,
+    /// Spaces read in full here, by space id.
+    pub new: HashMap<String, Container>,
 }
 
 /// Every wanted space: its container, then its pages and blog posts.
@@ -138,6 +146,7 @@ async fn spaces(ctx: Arc<Ctx>, owners: Owners) -> Result<Listed, Fatal> {
     let mut first = true;
     let mut keys = Vec::new();
     let mut scoped = !ctx.config.spaces.is_empty();
+    let (mut known, mut new) = (HashMap::new(), HashMap::new());
     let (mut pages, mut listed) = (0u64, 0u64);
     loop {
         match pager.next_page(&ctx).await {
@@ -152,7 +161,18 @@ async fn spaces(ctx: Arc<Ctx>, owners: Owners) -> Result<Listed, Fatal> {
                     let c = convert::space_container(&ctx.web_base, &sp);
                     keys.push(c.key.clone());
                     ctx.container(c.clone()).await?;
-                    set.spawn(space(ctx.clone(), c, owners.clone()));
+                    let id = convert::s(&sp, "id");
+                    let is_known = ctx
+                        .config
+                        .known
+                        .as_ref()
+                        .is_some_and(|k| k.containers.contains_key(&c.identity()));
+                    if is_known {
+                        known.insert(id, c);
+                    } else {
+                        new.insert(id, c.clone());
+                        set.spawn(space(ctx.clone(), c, owners.clone()));
+                    }
                 }
             }
             Ok(None) => {
@@ -200,7 +220,12 @@ async fn spaces(ctx: Arc<Ctx>, owners: Owners) -> Result<Listed, Fatal> {
             Err(e) => ctx.warn(format!("a Confluence space task failed: {e}")),
         }
     }
-    Ok(Listed { keys, scoped })
+    Ok(Listed {
+        keys,
+        scoped,
+        known,
+        new,
+    })
 }
 
 fn wanted(ctx: &Ctx, sp: &Value) -> bool {

@@ -190,7 +190,7 @@ pub(crate) async fn choose(
 }
 
 /// `totalSize` of a CQL search, or `None` when it cannot be read.
-async fn cql_count(ctx: &Ctx, cql: &str) -> Result<Option<u64>, Fatal> {
+pub(crate) async fn cql_count(ctx: &Ctx, cql: &str) -> Result<Option<u64>, Fatal> {
     let q = query(&[("cql", cql), ("limit", "1")]);
     match ctx
         .get(
@@ -700,7 +700,7 @@ async fn read_all(
 /// Send one comment as more documents of its page or blog post, with the
 /// comment it answers (`parentCommentId`, else the comment whose
 /// `/children` returned it).
-async fn send_comment(
+pub(crate) async fn send_comment(
     ctx: &Ctx,
     owner_id: &str,
     owner: &Owner,

@@ -198,6 +198,10 @@ pub fn add_confluence_comment_in_thread(unit: &mut ItemUnit, c: &Value, parent: 
     if let Some(p) = reply_to {
         unit.comments.entry(id.clone()).or_default().reply_to = Some(p);
     }
+    // A rescan compares it: a new or edited comment leaves its page's version as it was.
+    if let Some(v) = c.pointer("/version/number").and_then(Value::as_u64) {
+        unit.comments.entry(id.clone()).or_default().version = Some(v);
+    }
     add_doc(
         unit,
         Field::Comment,

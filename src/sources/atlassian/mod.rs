@@ -54,6 +54,7 @@
 pub mod client;
 mod confluence;
 pub mod confluence_comments;
+mod confluence_rescan;
 pub mod convert;
 mod jira;
 pub mod pacer;
