@@ -20,12 +20,8 @@ struct Run {
     summary: Value,
 }
 
-fn scan(
-    binary: &Path,
-    work: &Path,
-    site: &FakeSite,
-    config: &FakeSiteConfig,
-) -> anyhow::Result<Run> {
+fn scan(binary: &Path, work: &Path, site: &FakeSite) -> anyhow::Result<Run> {
+    let config = FakeSiteConfig::default();
     let before = site.stats().total;
     let start = Instant::now();
     let out = Command::new(binary)
@@ -89,7 +85,7 @@ async fn main() -> anyhow::Result<()> {
     let w = work.clone();
     let b = binary.clone();
     let (first, site) = tokio::task::spawn_blocking(move || {
-        let r = scan(&b, &w, &site, &config_for(&site));
+        let r = scan(&b, &w, &site);
         (r, site)
     })
     .await?;
@@ -97,7 +93,7 @@ async fn main() -> anyhow::Result<()> {
     let w = work.clone();
     let b = binary.clone();
     let (same, site) = tokio::task::spawn_blocking(move || {
-        let r = scan(&b, &w, &site, &config_for(&site));
+        let r = scan(&b, &w, &site);
         (r, site)
     })
     .await?;
@@ -109,7 +105,7 @@ async fn main() -> anyhow::Result<()> {
     let site = FakeSite::start_at(Arc::new(data), config.clone(), port).await?;
     let w = work.clone();
     let (changed, site) = tokio::task::spawn_blocking(move || {
-        let r = scan(&binary, &w, &site, &config_for(&site));
+        let r = scan(&binary, &w, &site);
         (r, site)
     })
     .await?;
@@ -165,8 +161,4 @@ async fn main() -> anyhow::Result<()> {
         len(&c["verdict_changes"])
     );
     Ok(())
-}
-
-fn config_for(_site: &FakeSite) -> FakeSiteConfig {
-    FakeSiteConfig::default()
 }

@@ -83,8 +83,11 @@ fn a_rescan_after_changes_equals_a_full_scan_of_the_changed_site() {
     ] {
         assert_eq!(same["changes"][list], Value::Array(vec![]), "{list}");
     }
+    // Whatever the site's size: Confluence's preflight, spaces, four sorted
+    // listings and two counts; Jira's four preflight and listing calls, one
+    // search and one count.
     assert!(
-        unchanged_requests * 20 <= first_requests,
+        unchanged_requests <= 14,
         "{unchanged_requests} requests to rescan an unchanged site, {first_requests} to scan it"
     );
     runtime.block_on(site.shutdown());
