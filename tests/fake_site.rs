@@ -344,10 +344,14 @@ async fn site_wide_comment_lists_hold_replies_with_their_parent() {
     assert!(n > 0 && (n as usize) < total, "{eng}");
     let r = get(
         &c,
-        &format!("{b}/wiki/rest/api/search?cql=type%20%3D%20page"),
+        &format!("{b}/wiki/rest/api/search?cql=type%20%3D%20attachment"),
     )
     .await;
+    // Counts of what the crawl counts (pages, blog posts, comments); any
+    // other query is refused rather than answered wrongly.
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let pages = count("type = page").await;
+    assert_eq!(pages["totalSize"], json!(sum.pages));
     site.shutdown().await;
 
     // A server that lists the comments of pages the account cannot open.
