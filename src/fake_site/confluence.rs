@@ -327,7 +327,8 @@ fn sort_items(req: &Req, src: &[Value], items: &mut [usize]) -> Result<(), Reply
     };
     match field {
         "id" => {}
-        "modified-date" | "created-date" => items.sort_by_key(|i| key(*i)),
+        // Each key parsed once: a site-wide list of many thousand objects.
+        "modified-date" | "created-date" => items.sort_by_cached_key(|i| key(*i)),
         other => return Err(bad_request(&format!("Invalid sort: {other}"))),
     }
     if desc {
