@@ -348,7 +348,11 @@ pub fn run(
                 sink.removed(&container, &item_id, comment_id.as_deref())?;
             }
             SourceEvent::Checkpoint { listing, cursor } => {
+                // Written now with the page before it: what a kill loses is
+                // at most the pages in flight, not a whole batch's worth
+                // (a page is 100 to 250 units, a batch large enough still).
                 tally.checkpoints.push((listing, cursor));
+                scan_batch(&req, &pool, &mut batch, &mut tally, &mut sink)?;
             }
             SourceEvent::Finished => tally.finished = true,
         }

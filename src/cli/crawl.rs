@@ -14,7 +14,7 @@ use crate::sources::SourceEvent;
 use std::sync::Arc;
 
 /// Events in flight between the crawler and the pipeline.
-const CHANNEL_EVENTS: usize = 1024;
+const CHANNEL_EVENTS: usize = 256;
 
 const TOKEN_HELP: &str = "create an API token at https://id.atlassian.com/manage-profile/security/api-tokens and pass it in ATLASSIAN_API_TOKEN or --token-file";
 

@@ -49,6 +49,19 @@ pub struct ResumePoint {
     pub items: HashSet<(ContainerId, String)>,
     /// Comments it already read: (container, item id, comment id).
     pub comments: HashSet<(ContainerId, String, String)>,
+    /// Every item it listed, read or failed, with what the comments of an
+    /// item need (a resumed Confluence crawl does not list those items
+    /// again, yet their comments still come from the site-wide listings).
+    pub listed: Vec<ListedItem>,
+}
+
+/// An item an interrupted scan listed.
+#[derive(Debug, Clone)]
+pub struct ListedItem {
+    pub container: ContainerId,
+    pub id: String,
+    pub kind: ItemKind,
+    pub url: String,
 }
 
 impl ResumePoint {

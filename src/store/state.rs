@@ -10,7 +10,7 @@ use crate::model::{
     Category, Container, ContainerId, ContainerKind, Coverage, CoverageStatus, Field, Finding,
     ItemKind, Origin, Product, Severity,
 };
-use crate::sources::memory::{KnownContainer, KnownItem, KnownSite, ResumePoint};
+use crate::sources::memory::{KnownContainer, KnownItem, KnownSite, ListedItem, ResumePoint};
 use crate::sources::CommentMeta;
 use rusqlite::params;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -399,18 +399,32 @@ impl Store {
             point.listings.insert(listing, cursor);
         }
         let mut st = self.sql(conn.prepare(
-            "SELECT c.product, c.key, i.item_id FROM items i JOIN containers c ON c.id = i.container_id
-             WHERE i.last_seen_scan = ?1 AND i.failed IS NULL",
+            "SELECT c.product, c.key, i.item_id, i.kind, i.url, i.failed IS NULL
+             FROM items i JOIN containers c ON c.id = i.container_id
+             WHERE i.last_seen_scan = ?1",
         ))?;
         let mut rows = self.sql(st.query(params![scan.0]))?;
         while let Some(r) = self.sql(rows.next())? {
             let product: String = self.sql(r.get(0))?;
-            if let Some(p) = parse_name::<Product>(&product) {
-                point.items.insert((
-                    ContainerId::new(p, self.sql(r.get::<_, String>(1))?),
-                    self.sql(r.get(2))?,
-                ));
+            let kind: String = self.sql(r.get(3))?;
+            let (Some(p), Some(kind)) = (
+                parse_name::<Product>(&product),
+                parse_name::<ItemKind>(&kind),
+            ) else {
+                continue;
+            };
+            let container = ContainerId::new(p, self.sql(r.get::<_, String>(1))?);
+            let id: String = self.sql(r.get(2))?;
+            // A failed item is read again; it is still an owner of comments.
+            if self.sql(r.get::<_, bool>(5))? {
+                point.items.insert((container.clone(), id.clone()));
             }
+            point.listed.push(ListedItem {
+                container,
+                id,
+                kind,
+                url: self.sql(r.get(4))?,
+            });
         }
         let mut st = self.sql(conn.prepare(
             "SELECT c.product, c.key, m.item_id, m.comment_id FROM comments m

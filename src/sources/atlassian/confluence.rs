@@ -47,6 +47,19 @@ impl CursorPager {
         }
     }
 
+    /// Go on from a page a resumed scan checkpointed (a URL this pager
+    /// handed out under the same base), else from the start.
+    pub fn resume_at(&mut self, url: &str) {
+        if url.starts_with(&self.base) {
+            self.next = Some(url.to_string());
+        }
+    }
+
+    /// The page a resume would go on from: `None` after the last page.
+    pub fn next_url(&self) -> Option<&str> {
+        self.next.as_deref()
+    }
+
     /// The next page's new `results`, or `None` after the last page.
     pub async fn next_page(&mut self, ctx: &Ctx) -> Result<Option<Vec<Value>>, ListingError> {
         let Some(url) = self.next.take() else {
@@ -83,7 +96,7 @@ impl CursorPager {
 }
 
 pub(crate) async fn crawl(ctx: Arc<Ctx>) -> Result<Option<CommentsReport>, Fatal> {
-    let owners: Owners = Arc::new(Mutex::new(HashMap::new()));
+    let owners: Owners = Arc::new(Mutex::new(resumed_owners(&ctx)));
     // Pages first, streamed as they are listed; then the comments, streamed
     // as they are read, each sent as more documents of its page. A rescan
     // reads only the spaces new to the store this way (see the rescan module).
@@ -117,6 +130,43 @@ pub(crate) async fn crawl(ctx: Arc<Ctx>) -> Result<Option<CommentsReport>, Fatal
     }))
 }
 
+/// The pages and blog posts a resumed scan listed before it stopped: the
+/// listings it finished are not read again, and their comments still need
+/// their owners.
+fn resumed_owners(ctx: &Ctx) -> HashMap<String, Owner> {
+    let Some(r) = &ctx.config.resume else {
+        return HashMap::new();
+    };
+    // A rescan reads the comments of spaces new to the store only.
+    let known = |c: &crate::model::ContainerId| {
+        ctx.config
+            .known
+            .as_ref()
+            .is_some_and(|k| k.containers.contains_key(c))
+    };
+    r.listed
+        .iter()
+        .filter(|i| i.container.product == Product::Confluence && !known(&i.container))
+        .map(|i| {
+            let owner = Owner {
+                container: i.container.key.clone(),
+                kind: i.kind,
+                url: i.url.clone(),
+            };
+            (i.id.clone(), owner)
+        })
+        .collect()
+}
+
+/// The checkpoint of one space's page (or blog post) listing.
+fn listing_name(space_id: &str, kind: ItemKind) -> String {
+    let what = match kind {
+        ItemKind::BlogPost => "blogposts",
+        _ => "pages",
+    };
+    format!("confluence:space:{space_id}:{what}")
+}
+
 /// The spaces a crawl listed.
 pub(crate) struct Listed {
     pub keys: Vec<String>,
@@ -143,6 +193,7 @@ async fn spaces(ctx: Arc<Ctx>, owners: Owners) -> Result<Listed, Fatal> {
         "confluence.spaces",
     );
     let mut set = JoinSet::new();
+    let permits = ctx.container_permits();
     let mut first = true;
     let mut keys = Vec::new();
     let mut scoped = !ctx.config.spaces.is_empty();
@@ -171,7 +222,14 @@ async fn spaces(ctx: Arc<Ctx>, owners: Owners) -> Result<Listed, Fatal> {
                         known.insert(id, c);
                     } else {
                         new.insert(id, c.clone());
-                        set.spawn(space(ctx.clone(), c, owners.clone()));
+                        let Ok(permit) = permits.clone().acquire_owned().await else {
+                            continue;
+                        };
+                        let (ctx, owners) = (ctx.clone(), owners.clone());
+                        set.spawn(async move {
+                            let _permit = permit;
+                            space(ctx, c, owners).await
+                        });
                     }
                 }
             }
@@ -299,6 +357,16 @@ async fn items(
         endpoint,
     );
     let mut out = Outcome::default();
+    // A resumed scan goes on from the page after the last one it wrote; the
+    // items it wrote are its owners already (`resumed_owners`).
+    let name = listing_name(&c.id, kind);
+    let resume = ctx.config.resume.clone();
+    match resume.as_ref().and_then(|r| r.listing(&name)) {
+        Some(None) => return Ok(out),
+        Some(Some(url)) => pager.resume_at(url),
+        None => {}
+    }
+    let identity = c.identity();
     loop {
         match pager.next_page(ctx).await {
             Ok(Some(page)) => {
@@ -315,8 +383,22 @@ async fn items(
                             },
                         );
                     }
+                    // Listed again after the checkpoint (content moves): sent once.
+                    if resume
+                        .as_ref()
+                        .is_some_and(|r| r.has_item(&identity, &unit.item.id))
+                    {
+                        continue;
+                    }
                     ctx.emit(super::CrawlEvent::Unit(unit)).await?;
                 }
+                // Everything the page held is on its way to the store ahead
+                // of this: a resume goes on from the next page.
+                ctx.emit(super::CrawlEvent::Checkpoint {
+                    listing: name.clone(),
+                    cursor: pager.next_url().map(str::to_string),
+                })
+                .await?;
             }
             Ok(None) => break,
             Err(e) => {

@@ -101,7 +101,8 @@ pub struct CommentsReport {
 }
 
 /// One kind of comment (footer or inline).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct ListingReport {
     /// Comments read and sent (on crawled items), replies included.
     pub comments: u64,
@@ -302,6 +303,27 @@ enum Purpose {
 /// A finished listing: the job, what it returned, and the pages it took.
 type Done = (Job, Result<(Vec<Value>, u64), ListingError>);
 
+/// Where one kind's site-wide listing stands, as its checkpoint holds it
+/// (JSON): the next page, and what the check after the listing needs (the
+/// report so far, the two samples), so that a resumed crawl neither reads
+/// the pages before `next` again nor samples differently.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct SiteWideState {
+    next: Option<String>,
+    /// The listing was read to its last page; the check may still be due.
+    listed: bool,
+    /// The check (and the fallback, if it took one) ended with nothing left
+    /// to do: a resume skips this kind.
+    done: bool,
+    report: ListingReport,
+    with_replies: Reservoir,
+    any: Reservoir,
+}
+
+fn checkpoint_name(kind: CommentKind) -> String {
+    format!("confluence:comments:{}", kind.name())
+}
+
 /// The state of one kind's comments.
 struct Walk {
     ctx: Arc<Ctx>,
@@ -328,9 +350,57 @@ impl Walk {
         self.problems.entry(container).or_default().push(reason);
     }
 
+    /// The checkpoint this kind's listing left in a resumed scan, with the
+    /// comments that scan wrote taken as seen (listed before `next`).
+    fn resumed(&mut self) -> Option<SiteWideState> {
+        let r = self.ctx.config.resume.clone()?;
+        let text = r.listing(&checkpoint_name(self.kind))??;
+        let state: SiteWideState = serde_json::from_str(text).ok()?;
+        // Comment ids are unique across kinds; the other kind's are never
+        // listed here (only a resumed fallback asks them, in vain).
+        for (c, item, comment) in &r.comments {
+            if c.product == Product::Confluence {
+                self.seen.insert(
+                    Id::new(comment),
+                    Seen {
+                        owner: Id::new(item),
+                        listed: true,
+                        walked: false,
+                    },
+                );
+            }
+        }
+        self.report = state.report.clone();
+        self.with_replies = state.with_replies.clone();
+        self.any = state.any.clone();
+        Some(state)
+    }
+
+    async fn checkpoint(&self, next: Option<&str>, listed: bool, done: bool) -> Result<(), Fatal> {
+        let state = SiteWideState {
+            next: next.map(str::to_string),
+            listed,
+            done,
+            report: self.report.clone(),
+            with_replies: self.with_replies.clone(),
+            any: self.any.clone(),
+        };
+        let cursor = serde_json::to_string(&state).ok();
+        self.ctx
+            .emit(CrawlEvent::Checkpoint {
+                listing: checkpoint_name(self.kind),
+                cursor,
+            })
+            .await
+    }
+
     /// The site-wide listing, the check, and the fallback if needed.
     async fn site_wide(&mut self) -> Result<(), Fatal> {
         let kind = self.kind;
+        let resumed = self.resumed();
+        if resumed.as_ref().is_some_and(|s| s.done) {
+            return Ok(());
+        }
         let mut pager = CursorPager::new(
             &self.ctx,
             &self.ctx.conf_base,
@@ -343,28 +413,47 @@ impl Walk {
         );
         let (mut pages, mut listed) = (0u64, 0u64);
         let mut complete = true;
-        loop {
-            match pager.next_page(&self.ctx).await {
-                Ok(Some(page)) => {
-                    pages += 1;
-                    listed += page.len() as u64;
-                    for c in page {
-                        self.listed_comment(c, None).await?;
+        let already_listed = match &resumed {
+            Some(SiteWideState { listed: true, .. }) => true,
+            Some(SiteWideState {
+                next: Some(next), ..
+            }) => {
+                pager.resume_at(next);
+                false
+            }
+            _ => false,
+        };
+        if !already_listed {
+            loop {
+                match pager.next_page(&self.ctx).await {
+                    Ok(Some(page)) => {
+                        pages += 1;
+                        self.report.requests += 1;
+                        listed += page.len() as u64;
+                        for c in page {
+                            self.listed_comment(c, None).await?;
+                        }
+                        // The page's comments are on their way to the store ahead of this.
+                        let next = pager.next_url().map(str::to_string);
+                        self.checkpoint(next.as_deref(), next.is_none(), false)
+                            .await?;
                     }
-                }
-                Ok(None) => break,
-                Err(e) if e.is_not_found() => break,
-                Err(e) => {
-                    // Every space's comments came from this listing: all are partial.
-                    let reason =
-                        e.reason(&format!("the site-wide {} comment listing", kind.name()))?;
-                    self.problem(String::new(), reason);
-                    complete = false;
-                    break;
+                    Ok(None) => break,
+                    Err(e) if e.is_not_found() => break,
+                    Err(e) => {
+                        // Every space's comments came from this listing: all are partial.
+                        let reason =
+                            e.reason(&format!("the site-wide {} comment listing", kind.name()))?;
+                        self.problem(String::new(), reason);
+                        complete = false;
+                        break;
+                    }
                 }
             }
         }
-        self.report.requests += pages.max(1);
+        if pages == 0 && !already_listed {
+            self.report.requests += 1;
+        }
         self.ctx.minimum(listed.div_ceil(PAGE).max(1));
         if !complete && self.seen.is_empty() {
             return Ok(());
@@ -383,6 +472,11 @@ impl Walk {
                     .map(|id| Job::Children(id, Purpose::Walk)),
             );
             self.run().await?;
+        }
+        // Done only when nothing is left to say: a problem is reported at the
+        // end of the crawl, so a resume must meet it again.
+        if complete && self.problems.is_empty() {
+            self.checkpoint(None, true, true).await?;
         }
         Ok(())
     }
@@ -761,7 +855,9 @@ pub(crate) async fn report_problems(
 }
 
 /// A uniform sample of a stream of ids (Algorithm R), deterministic: the
-/// same listing gives the same sample.
+/// same listing gives the same sample, across a resume too (it is part of
+/// the listing's checkpoint).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Reservoir {
     cap: usize,
     seen: u64,

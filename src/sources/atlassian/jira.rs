@@ -128,6 +128,8 @@ pub(crate) async fn crawl(ctx: Arc<Ctx>) -> Result<(), Fatal> {
     ctx.minimum(1);
     let text_fields = Arc::new(text_fields);
     let mut set = JoinSet::new();
+    // Never closed, so a permit always comes.
+    let permits = ctx.container_permits();
     let mut listing = Listing::new(ctx.config.max_pages);
     let mut start: u64 = 0;
     let mut first = true;
@@ -186,12 +188,14 @@ pub(crate) async fn crawl(ctx: Arc<Ctx>) -> Result<(), Fatal> {
                 known.push(c);
                 continue;
             }
-            set.spawn(project(
-                ctx.clone(),
-                c,
-                text_fields.clone(),
-                fields_problem.clone(),
-            ));
+            let Ok(permit) = permits.clone().acquire_owned().await else {
+                continue;
+            };
+            let task = project(ctx.clone(), c, text_fields.clone(), fields_problem.clone());
+            set.spawn(async move {
+                let _permit = permit;
+                task.await
+            });
         }
         if !more {
             ctx.product_presence(Product::Jira, ProductPresence::Present, None);

@@ -263,6 +263,16 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
+    /// Permits for the containers (spaces, projects) read at once: as many
+    /// as requests may be in flight, which keeps every slot busy. Without a
+    /// bound every container of a large site would hold a page waiting for
+    /// the pipeline, in memory and, at a kill, as a page to read again.
+    pub fn container_permits(&self) -> Arc<tokio::sync::Semaphore> {
+        Arc::new(tokio::sync::Semaphore::new(
+            self.config.client.concurrency.max(1),
+        ))
+    }
+
     /// Count `n` requests toward the strategy's minimum (a listing's pages
     /// at the largest page size, or one single call).
     pub fn minimum(&self, n: u64) {
