@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod detect;
+pub mod digest_set;
 pub mod fake_site;
 pub mod interrupt;
 pub mod model;

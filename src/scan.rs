@@ -8,6 +8,7 @@
 use crate::detect::engine::{DocumentScan, Engine};
 use crate::detect::mask::mask_spans;
 use crate::detect::rules::PackInfo;
+use crate::digest_set::DigestSet;
 use crate::model::{ContainerId, CoverageStatus, Document, Finding, Product};
 use crate::rank::evidence::ContainerEvidence;
 use crate::rank::policy::Policy;
@@ -73,9 +74,9 @@ struct Tally {
     totals: Totals,
     /// Items already taken this run: a listing that shifts while it is read
     /// sends some items twice, and each is counted and written once.
-    seen_items: HashSet<u128>,
+    seen_items: DigestSet,
     /// Comments already taken: (container, item, comment id).
-    seen_comments: HashSet<u128>,
+    seen_comments: DigestSet,
     /// Containers whose listing was cut short: not swept.
     incomplete: HashSet<ContainerId>,
     /// Checkpoints waiting for the batch holding the items before them.
@@ -273,8 +274,8 @@ pub fn run(
 
     let mut tally = Tally {
         totals: Totals::default(),
-        seen_items: HashSet::new(),
-        seen_comments: HashSet::new(),
+        seen_items: DigestSet::default(),
+        seen_comments: DigestSet::default(),
         incomplete: HashSet::new(),
         checkpoints: Vec::new(),
         finished: false,

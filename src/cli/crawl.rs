@@ -13,8 +13,11 @@ use crate::sources::atlassian::{crawl, Auth, CrawlConfig, CrawlError, CrawlEvent
 use crate::sources::SourceEvent;
 use std::sync::Arc;
 
-/// Events in flight between the crawler and the pipeline.
-const CHANNEL_EVENTS: usize = 256;
+/// Events in flight between the crawler and the pipeline. Enough to keep
+/// detection busy, and few: what is in the channel when a scan is killed is
+/// asked for again on resume (a checkpoint is written only once the units
+/// before it are stored), so a longer queue costs requests on every stop.
+const CHANNEL_EVENTS: usize = 64;
 
 const TOKEN_HELP: &str = "create an API token at https://id.atlassian.com/manage-profile/security/api-tokens and pass it in ATLASSIAN_API_TOKEN or --token-file";
 

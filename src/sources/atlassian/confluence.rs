@@ -13,6 +13,7 @@
 //! repeated cursor or page and hands each result id on once (see `paging`).
 
 use super::client::join_next;
+use super::compact_ids::OwnerMap;
 use super::confluence_comments::Strategy;
 use super::confluence_comments::{self as comments, CommentKind, CommentsReport, Owner, Owners};
 use super::convert;
@@ -133,9 +134,10 @@ pub(crate) async fn crawl(ctx: Arc<Ctx>) -> Result<Option<CommentsReport>, Fatal
 /// The pages and blog posts a resumed scan listed before it stopped: the
 /// listings it finished are not read again, and their comments still need
 /// their owners.
-fn resumed_owners(ctx: &Ctx) -> HashMap<String, Owner> {
+fn resumed_owners(ctx: &Ctx) -> OwnerMap {
+    let mut owners = OwnerMap::new(&ctx.web_base);
     let Some(r) = &ctx.config.resume else {
-        return HashMap::new();
+        return owners;
     };
     // A rescan reads the comments of spaces new to the store only.
     let known = |c: &crate::model::ContainerId| {
@@ -144,18 +146,19 @@ fn resumed_owners(ctx: &Ctx) -> HashMap<String, Owner> {
             .as_ref()
             .is_some_and(|k| k.containers.contains_key(c))
     };
-    r.listed
+    for i in r
+        .listed
         .iter()
         .filter(|i| i.container.product == Product::Confluence && !known(&i.container))
-        .map(|i| {
-            let owner = Owner {
-                container: i.container.key.clone(),
-                kind: i.kind,
-                url: i.url.clone(),
-            };
-            (i.id.clone(), owner)
-        })
-        .collect()
+    {
+        let owner = Owner {
+            container: i.container.key.clone(),
+            kind: i.kind,
+            url: i.url.clone(),
+        };
+        owners.insert(&i.id, owner);
+    }
+    owners
 }
 
 /// The checkpoint of one space's page (or blog post) listing.
@@ -375,7 +378,7 @@ async fn items(
                     let unit = convert::confluence_unit(&ctx.web_base, &c.key, kind, &p);
                     if let Ok(mut o) = owners.lock() {
                         o.insert(
-                            unit.item.id.clone(),
+                            &unit.item.id,
                             Owner {
                                 container: c.key.clone(),
                                 kind,

@@ -74,17 +74,13 @@ impl CommentKind {
     }
 }
 
-/// A page or blog post the account can see: what its comments' documents need.
+pub(crate) use super::compact_ids::Owner;
+use super::compact_ids::{Id, OwnerMap, Seen, SeenMap};
+
+/// Pages and blog posts by id, shared by the listings and the comment walks.
 /// Kept for every item (a few dozen bytes each) so that comments can be
 /// streamed as they are read instead of held until their pages are listed.
-#[derive(Debug, Clone)]
-pub(crate) struct Owner {
-    pub container: String,
-    pub kind: ItemKind,
-    pub url: String,
-}
-
-pub(crate) type Owners = Arc<Mutex<HashMap<String, Owner>>>;
+pub(crate) type Owners = Arc<Mutex<OwnerMap>>;
 
 /// Problems reading comments, by container key ("" = every container).
 pub(crate) type Problems = HashMap<String, Vec<String>>;
@@ -227,7 +223,7 @@ pub(crate) async fn crawl(
         ctx,
         kind,
         owners,
-        seen: HashMap::new(),
+        seen: SeenMap::default(),
         tasks: JoinSet::new(),
         todo: VecDeque::new(),
         problems: Problems::new(),
@@ -239,52 +235,12 @@ pub(crate) async fn crawl(
     match strategy {
         Strategy::SiteWide => walk.site_wide().await?,
         Strategy::PerItem => {
-            let items: Vec<String> = walk
-                .owners
-                .lock()
-                .map(|o| o.keys().cloned().collect())
-                .unwrap_or_default();
+            let items: Vec<String> = walk.owners.lock().map(|o| o.ids()).unwrap_or_default();
             walk.todo.extend(items.into_iter().map(Job::Roots));
             walk.run().await?;
         }
     }
     Ok((walk.problems, walk.report))
-}
-
-/// A comment or item id, held without an allocation when numeric (as
-/// Confluence ids are): the walk remembers every comment of the site.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Id {
-    Num(u64),
-    Text(Box<str>),
-}
-
-impl Id {
-    fn new(s: &str) -> Id {
-        match s.parse::<u64>() {
-            // Only the canonical form: "007" must stay "007".
-            Ok(n) if n.to_string() == s => Id::Num(n),
-            _ => Id::Text(s.into()),
-        }
-    }
-}
-
-impl std::fmt::Display for Id {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Id::Num(n) => write!(f, "{n}"),
-            Id::Text(s) => f.write_str(s),
-        }
-    }
-}
-
-/// What a comment id stands for in the walk.
-struct Seen {
-    owner: Id,
-    /// Read from a listing (site-wide or per item), not only from `/children`.
-    listed: bool,
-    /// Its replies were asked for.
-    walked: bool,
 }
 
 enum Job {
@@ -329,7 +285,7 @@ struct Walk {
     ctx: Arc<Ctx>,
     kind: CommentKind,
     owners: Owners,
-    seen: HashMap<Id, Seen>,
+    seen: SeenMap,
     tasks: JoinSet<Done>,
     todo: VecDeque<Job>,
     problems: Problems,
@@ -343,7 +299,7 @@ struct Walk {
 
 impl Walk {
     fn owner(&self, id: &str) -> Option<Owner> {
-        self.owners.lock().ok().and_then(|o| o.get(id).cloned())
+        self.owners.lock().ok().and_then(|o| o.get(id))
     }
 
     fn problem(&mut self, container: String, reason: String) {
@@ -361,7 +317,7 @@ impl Walk {
         for (c, item, comment) in &r.comments {
             if c.product == Product::Confluence {
                 self.seen.insert(
-                    Id::new(comment),
+                    comment,
                     Seen {
                         owner: Id::new(item),
                         listed: true,
@@ -460,12 +416,7 @@ impl Walk {
         }
         self.check().await?;
         if self.fallback {
-            let pending: Vec<String> = self
-                .seen
-                .iter()
-                .filter(|(_, s)| !s.walked)
-                .map(|(id, _)| id.to_string())
-                .collect();
+            let pending = self.seen.not_walked();
             self.todo.extend(
                 pending
                     .into_iter()
@@ -502,7 +453,7 @@ impl Walk {
             if chosen.len() >= target {
                 break;
             }
-            if self.seen.contains_key(&Id::new(&id)) && taken.insert(id.clone()) {
+            if self.seen.contains(&id) && taken.insert(id.clone()) {
                 chosen.push(id);
             }
         }
@@ -578,9 +529,7 @@ impl Walk {
         let (ctx, kind) = (self.ctx.clone(), self.kind);
         match &job {
             Job::Children(id, _) => {
-                if let Some(s) = self.seen.get_mut(&Id::new(id)) {
-                    s.walked = true;
-                }
+                self.seen.update(id, |s| s.walked = true);
             }
             Job::Roots(_) => {}
         }
@@ -622,7 +571,7 @@ impl Walk {
             Job::Children(id, p) => (
                 Some(id.clone()),
                 self.seen
-                    .get(&Id::new(id))
+                    .get(id)
                     .map(|s| s.owner.to_string())
                     .unwrap_or_default(),
                 Some(*p),
@@ -651,8 +600,8 @@ impl Walk {
                 if purpose == Some(Purpose::Sample) {
                     // Checked by the rest of the sample (all failed: `check`
                     // says so); asked again if the fallback walks.
-                    if let Some(s) = parent.as_ref().and_then(|p| self.seen.get_mut(&Id::new(p))) {
-                        s.walked = false;
+                    if let Some(p) = &parent {
+                        self.seen.update(p, |s| s.walked = false);
                     }
                     return Ok(false);
                 }
@@ -681,8 +630,8 @@ impl Walk {
         if id.is_empty() {
             return Ok(());
         }
-        if let Some(s) = self.seen.get_mut(&Id::new(&id)) {
-            s.listed = true;
+        if self.seen.contains(&id) {
+            self.seen.update(&id, |s| s.listed = true);
             return Ok(());
         }
         let mut owner_id = convert::comment_owner(&c);
@@ -704,7 +653,7 @@ impl Walk {
         // Per item: roots only, so every comment is asked for its replies.
         let walk = item.is_some();
         self.seen.insert(
-            Id::new(&id),
+            &id,
             Seen {
                 owner: Id::new(&owner_id),
                 listed: true,
@@ -733,7 +682,7 @@ impl Walk {
         if sample {
             self.report.sample_replies += 1;
         }
-        if let Some(s) = self.seen.get(&Id::new(&id)) {
+        if let Some(s) = self.seen.get(&id) {
             if sample && !s.listed {
                 self.report.missing_from_listing += 1;
             }
@@ -756,7 +705,7 @@ impl Walk {
         // sampled reply's own replies are asked only by the fallback.
         let walk_now = purpose == Some(Purpose::Walk);
         self.seen.insert(
-            Id::new(&id),
+            &id,
             Seen {
                 owner: Id::new(&owner_id),
                 listed: false,

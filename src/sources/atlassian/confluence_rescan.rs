@@ -27,6 +27,7 @@
 //! listings (one page each), the two counts. A listing that fails leaves
 //! every known space partial: nothing unread is called clean.
 
+use super::compact_ids::OwnerMap;
 use super::confluence::{CursorPager, Listed};
 use super::confluence_comments::{
     self as comments, CommentKind, CommentsReport, Owner, Owners, Problems, Strategy,
@@ -161,7 +162,7 @@ impl Rescan {
         let watermark = known.since.map(|t| t - OVERLAP);
         let mut items = HashMap::new();
         let mut comments = HashMap::new();
-        let mut owners = HashMap::new();
+        let mut owners = OwnerMap::new(&ctx.web_base);
         for c in listed.known.values() {
             let Some(kc) = known.containers.get(&c.identity()) else {
                 continue;
@@ -171,7 +172,7 @@ impl Rescan {
                     comments.insert(cid.clone(), (id.clone(), *v));
                 }
                 owners.insert(
-                    id.clone(),
+                    id,
                     Owner {
                         container: c.key.clone(),
                         kind: it.kind,
@@ -306,7 +307,7 @@ impl Rescan {
         let unit = convert::confluence_unit(&self.ctx.web_base, &c.key, kind, p);
         if let Ok(mut o) = self.owners.lock() {
             o.insert(
-                id.clone(),
+                &id,
                 Owner {
                     container: c.key.clone(),
                     kind,
@@ -388,12 +389,7 @@ impl Rescan {
     async fn comment(&mut self, c: &Value) -> Result<(), Fatal> {
         let id = convert::s(c, "id");
         let owner_id = convert::comment_owner(c);
-        let Some(owner) = self
-            .owners
-            .lock()
-            .ok()
-            .and_then(|o| o.get(&owner_id).cloned())
-        else {
+        let Some(owner) = self.owners.lock().ok().and_then(|o| o.get(&owner_id)) else {
             // On an item out of the crawl, hidden, or in a space read in full.
             return Ok(());
         };

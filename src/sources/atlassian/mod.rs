@@ -52,6 +52,7 @@
 //! issue of a search page that cannot be read fails alone.
 
 pub mod client;
+mod compact_ids;
 mod confluence;
 pub mod confluence_comments;
 mod confluence_rescan;
