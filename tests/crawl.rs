@@ -772,13 +772,13 @@ async fn scoped_crawl(data: Arc<SiteData>, keys: &[String]) -> (CrawlReport, Col
 async fn a_scoped_crawl_takes_the_cheaper_comment_strategy_and_reads_its_comments_once() {
     // A generated site plus a tiny space: two pages, three comments, one reply.
     let mut site = SiteData::generate(3000, 11);
-    let mut tiny = site.spaces[0].clone();
+    let mut tiny = site.spaces.first().unwrap();
     tiny["id"] = "990001".into();
     tiny["key"] = "TINY".into();
     tiny["name"] = "Tiny".into();
     site.spaces.push(tiny);
-    let page = site.pages[0].clone();
-    let footer = site.footer_comments[0].clone();
+    let page = site.pages.first().unwrap();
+    let footer = site.footer_comments.first().unwrap();
     for (n, pid) in ["990101", "990102"].iter().enumerate() {
         let mut p = page.clone();
         p["id"] = (*pid).into();
@@ -792,7 +792,7 @@ async fn a_scoped_crawl_takes_the_cheaper_comment_strategy_and_reads_its_comment
         c.as_object_mut().unwrap().remove("blogPostId");
         site.footer_comments.push(c);
     }
-    let mut reply = site.footer_comments.last().unwrap().clone();
+    let mut reply = site.footer_comments.last().unwrap();
     reply["id"] = "990299".into();
     reply["parentCommentId"] = "990201".into();
     site.footer_comments.push(reply);

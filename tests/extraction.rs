@@ -308,28 +308,35 @@ fn faulty_demo() -> (SiteData, String, String) {
     let mut data = SiteData::demo().unwrap();
     let deep =
         withhold::text::deep_json::parse_str(&nested_lists(40, &format!("mail {EMAIL}"))).unwrap();
-    let issue = &mut data.issues[0];
-    let issue_key = issue["key"].as_str().unwrap().to_string();
-    issue["fields"]["description"] = deep;
-    let page = &mut data.pages[0];
-    let page_id = page["id"].as_str().unwrap().to_string();
-    page["body"]["storage"]["value"] =
-        Value::String(format!("<p>{}</p>", "filler ".repeat(200_000)));
+    let issue_key = data
+        .issues
+        .with_mut(0, |issue| {
+            issue["fields"]["description"] = deep;
+            issue["key"].as_str().unwrap().to_string()
+        })
+        .unwrap();
+    let page_id = data
+        .pages
+        .with_mut(0, |page| {
+            page["body"]["storage"]["value"] =
+                Value::String(format!("<p>{}</p>", "filler ".repeat(200_000)));
+            page["id"].as_str().unwrap().to_string()
+        })
+        .unwrap();
     (data, issue_key, page_id)
 }
 
 #[test]
 fn over_http_deep_adf_is_read_and_a_body_over_the_cap_fails_its_page() {
     let (data, issue_key, page_id) = faulty_demo();
-    let space = data.pages[0]["spaceId"].clone();
+    let space = data.pages.first().unwrap()["spaceId"].clone();
     let space_key = data
         .spaces
         .iter()
         .find(|s| s["id"] == space)
-        .and_then(|s| s["key"].as_str())
-        .unwrap()
-        .to_string();
-    let project_key = data.issues[0]["fields"]["project"]["key"]
+        .and_then(|s| s["key"].as_str().map(str::to_string))
+        .unwrap();
+    let project_key = data.issues.first().unwrap()["fields"]["project"]["key"]
         .as_str()
         .unwrap()
         .to_string();

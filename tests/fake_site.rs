@@ -913,7 +913,7 @@ async fn generated_site_is_consistent_and_deterministic() {
     let bodies: String = a
         .pages
         .iter()
-        .filter_map(|p| p["body"]["storage"]["value"].as_str())
+        .filter_map(|p| p["body"]["storage"]["value"].as_str().map(str::to_string))
         .collect();
     assert!(bodies.contains("AKIA") || bodies.contains("SSN") || bodies.contains("Card on file"));
 }

@@ -102,13 +102,15 @@ fn a_space_and_a_project_sharing_a_key_are_two_containers_everywhere() {
 
     // The same site with the HR space keyed OPS, like the project.
     let mut data = SiteData::demo().unwrap();
-    let space = data
+    let hr_space = data
         .spaces
-        .iter_mut()
-        .find(|s| s["key"] == "HR")
+        .iter()
+        .position(|s| s["key"] == "HR")
         .expect("the demo has an HR space");
-    space["key"] = Value::from("OPS");
-    space["_links"]["webui"] = Value::from("/spaces/OPS");
+    data.spaces.with_mut(hr_space, |space| {
+        space["key"] = Value::from("OPS");
+        space["_links"]["webui"] = Value::from("/spaces/OPS");
+    });
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("clients.csv"),

@@ -325,7 +325,8 @@ fn site_with_values_in_names() -> withhold::fake_site::SiteData {
             "name": format!("Payroll {CARD_IN_NAME} {EMAIL_IN_NAME}"),
             "createdAt": "2026-01-02T03:04:05.000Z", "homepageId": "1001",
             "_links": {"webui": "/spaces/PAY"}
-        })],
+        })]
+        .into(),
         pages: vec![json!({
             "id": "1001", "status": "current", "title": title, "spaceId": "98306",
             "parentId": null, "parentType": null, "position": 0,
@@ -334,7 +335,8 @@ fn site_with_values_in_names() -> withhold::fake_site::SiteData {
             "version": {"number": 1, "createdAt": "2026-01-02T03:04:05.000Z", "authorId": "557058:aa"},
             "body": {"storage": {"representation": "storage", "value": "<p>See the title.</p>"}},
             "_links": {"webui": format!("/spaces/PAY/pages/1001/{slug}")}
-        })],
+        })]
+        .into(),
         ..Default::default()
     }
 }

@@ -6,7 +6,7 @@
 //! site is. [`ConfluenceChanges`] lists what changed, by id, so that a test
 //! can assert the rescan sends exactly that.
 
-use super::data::{s, Index, SiteData};
+use super::data::{s, Collection, ContentFacts, Index, SiteData};
 use super::util::SplitMix;
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -37,14 +37,7 @@ pub fn change_confluence(d: &mut SiteData, fraction: f64, seed: u64) -> Confluen
     let mut r = SplitMix(seed ^ 0xC4A1_6E5E);
     let now = jiff::Timestamp::now().to_string();
     let ix = Index::build(d);
-    let space_key = |d: &SiteData, space_id: &str| -> String {
-        d.spaces
-            .iter()
-            .find(|sp| s(sp, "id") == space_id)
-            .map(|sp| s(sp, "key"))
-            .unwrap_or_default()
-    };
-    let homepages: HashSet<String> = d.spaces.iter().map(|sp| s(sp, "homepageId")).collect();
+    let homepages: HashSet<String> = d.spaces.iter().map(|sp| s(&sp, "homepageId")).collect();
     let mut out = ConfluenceChanges::default();
 
     // Visible items as (is blog, index), in id order.
@@ -57,34 +50,31 @@ pub fn change_confluence(d: &mut SiteData, fraction: f64, seed: u64) -> Confluen
         .all_pages
         .iter()
         .copied()
-        .find(|i| !homepages.contains(&s(&d.pages[*i], "id")));
-    let victim_id = victim.map(|i| s(&d.pages[i], "id")).unwrap_or_default();
+        .find(|i| !homepages.contains(&*d.pages.fact(*i).id));
+    let victim_id = victim
+        .map(|i| d.pages.fact(i).id.to_string())
+        .unwrap_or_default();
 
     let mut chosen = HashSet::new();
     while chosen.len() < n.min(items.len().saturating_sub(1)) {
         let (blog, i) = items[r.below(items.len())];
-        let obj = if blog { &d.blogposts[i] } else { &d.pages[i] };
-        if s(obj, "id") != victim_id {
+        if *content(d, blog).fact(i).id != *victim_id {
             chosen.insert((blog, i));
         }
     }
     let mut chosen: Vec<(bool, usize)> = chosen.into_iter().collect();
     chosen.sort();
     for (blog, i) in &chosen {
-        let obj = if *blog {
-            &mut d.blogposts[*i]
-        } else {
-            &mut d.pages[*i]
-        };
-        bump(
-            obj,
-            &now,
-            "<p>Edited: the call moved to the new bridge.</p>",
-        );
-        out.edited.push((
-            space_key(d, &s(obj_ref(d, *blog, *i), "spaceId")),
-            s(obj_ref(d, *blog, *i), "id"),
-        ));
+        content_mut(d, *blog).with_mut(*i, |obj| {
+            bump(
+                obj,
+                &now,
+                "<p>Edited: the call moved to the new bridge.</p>",
+            )
+        });
+        let f = content(d, *blog).fact(*i);
+        out.edited
+            .push((space_key(d, &f.space_id), f.id.to_string()));
     }
 
     let mut next_comment = max_id(&d.footer_comments)
@@ -92,8 +82,8 @@ pub fn change_confluence(d: &mut SiteData, fraction: f64, seed: u64) -> Confluen
         .saturating_add(1000);
     // New comments on every other changed item.
     for (blog, i) in chosen.iter().step_by(2) {
-        let obj = obj_ref(d, *blog, *i);
-        let (key, item) = (space_key(d, &s(obj, "spaceId")), s(obj, "id"));
+        let f = content(d, *blog).fact(*i);
+        let (key, item) = (space_key(d, &f.space_id), f.id.to_string());
         next_comment += 1;
         let c = comment(&next_comment.to_string(), *blog, &item, &now);
         d.footer_comments.push(c);
@@ -101,10 +91,10 @@ pub fn change_confluence(d: &mut SiteData, fraction: f64, seed: u64) -> Confluen
     }
 
     // One comment edited, one deleted: leaves (no replies), on items that stay.
-    let parents: HashSet<String> = d
+    let parents: HashSet<&str> = d
         .footer_comments
-        .iter()
-        .map(|c| s(c, "parentCommentId"))
+        .facts()
+        .map(|c| &*c.parent_comment_id)
         .collect();
     let leaves: Vec<usize> = ix
         .footer
@@ -112,32 +102,35 @@ pub fn change_confluence(d: &mut SiteData, fraction: f64, seed: u64) -> Confluen
         .iter()
         .copied()
         .filter(|i| {
-            let c = &d.footer_comments[*i];
-            !parents.contains(&s(c, "id")) && super::data::owner_of(c) != victim_id
+            let c = d.footer_comments.fact(*i);
+            !parents.contains(&*c.id) && c.owner() != victim_id
         })
         .collect();
     if leaves.len() >= 2 {
         let edit = leaves[r.below(leaves.len() / 2)];
         let gone = leaves[leaves.len() / 2 + r.below(leaves.len() - leaves.len() / 2)];
-        let owner_key = |d: &SiteData, c: &Value| owner_space_key(d, &super::data::owner_of(c));
-        bump(&mut d.footer_comments[edit], &now, "<p>Edited comment.</p>");
-        let c = &d.footer_comments[edit];
-        out.edited_comments
-            .push((owner_key(d, c), super::data::owner_of(c), s(c, "id")));
-        let c = d.footer_comments[gone].clone();
-        out.deleted_comments
-            .push((owner_key(d, &c), super::data::owner_of(&c), s(&c, "id")));
+        d.footer_comments
+            .with_mut(edit, |c| bump(c, &now, "<p>Edited comment.</p>"));
+        for (at, list) in [
+            (edit, &mut out.edited_comments),
+            (gone, &mut out.deleted_comments),
+        ] {
+            let c = d.footer_comments.fact(at);
+            list.push((
+                owner_space_key(d, c.owner()),
+                c.owner().to_string(),
+                c.id.to_string(),
+            ));
+        }
         d.footer_comments.remove(gone);
     }
 
     // The deleted page and its comments.
     if let Some(i) = victim {
-        let key = space_key(d, &s(&d.pages[i], "spaceId"));
+        let key = space_key(d, &d.pages.fact(i).space_id);
         d.pages.remove(i);
-        d.footer_comments
-            .retain(|c| super::data::owner_of(c) != victim_id);
-        d.inline_comments
-            .retain(|c| super::data::owner_of(c) != victim_id);
+        d.footer_comments.retain(|c| c.owner() != victim_id);
+        d.inline_comments.retain(|c| c.owner() != victim_id);
         out.deleted_page = (key, victim_id);
     }
 
@@ -145,32 +138,45 @@ pub fn change_confluence(d: &mut SiteData, fraction: f64, seed: u64) -> Confluen
     out
 }
 
-fn obj_ref(d: &SiteData, blog: bool, i: usize) -> &Value {
+/// The key of the space with this id ("" when there is none).
+fn space_key(d: &SiteData, space_id: &str) -> String {
+    d.spaces
+        .facts()
+        .find(|sp| *sp.id == *space_id)
+        .map(|sp| sp.key.to_string())
+        .unwrap_or_default()
+}
+
+fn content(d: &SiteData, blog: bool) -> &Collection<ContentFacts> {
     if blog {
-        &d.blogposts[i]
+        &d.blogposts
     } else {
-        &d.pages[i]
+        &d.pages
+    }
+}
+
+fn content_mut(d: &mut SiteData, blog: bool) -> &mut Collection<ContentFacts> {
+    if blog {
+        &mut d.blogposts
+    } else {
+        &mut d.pages
     }
 }
 
 fn owner_space_key(d: &SiteData, owner: &str) -> String {
     let space = d
         .pages
-        .iter()
-        .chain(d.blogposts.iter())
-        .find(|p| s(p, "id") == owner)
-        .map(|p| s(p, "spaceId"))
+        .facts()
+        .chain(d.blogposts.facts())
+        .find(|p| *p.id == *owner)
+        .map(|p| p.space_id.to_string())
         .unwrap_or_default();
-    d.spaces
-        .iter()
-        .find(|sp| s(sp, "id") == space)
-        .map(|sp| s(sp, "key"))
-        .unwrap_or_default()
+    space_key(d, &space)
 }
 
-fn max_id(v: &[Value]) -> u64 {
-    v.iter()
-        .filter_map(|c| s(c, "id").parse::<u64>().ok())
+fn max_id(v: &Collection<ContentFacts>) -> u64 {
+    v.facts()
+        .filter_map(|f| f.id.parse::<u64>().ok())
         .max()
         .unwrap_or(0)
 }
@@ -212,8 +218,8 @@ fn comment(id: &str, blog: bool, owner: &str, at: &str) -> Value {
 fn new_space(d: &mut SiteData, out: &mut ConfluenceChanges, next_comment: &mut u64) {
     let space_id = d
         .spaces
-        .iter()
-        .filter_map(|sp| s(sp, "id").parse::<u64>().ok())
+        .facts()
+        .filter_map(|sp| sp.id.parse::<u64>().ok())
         .max()
         .unwrap_or(98_306)
         + 32_768;

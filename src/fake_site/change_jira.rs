@@ -6,7 +6,7 @@
 //! issue's `updated`). [`change`] returns what it did, so that a test can
 //! assert that a rescan reports exactly that.
 
-use super::data::{issue_comments, s};
+use super::data::s;
 use super::generate::{account, adf, prose};
 use super::util::SplitMix;
 use super::SiteData;
@@ -62,50 +62,58 @@ pub fn change(data: &mut SiteData, fraction: f64, seed: u64) -> JiraChanges {
     let mut r = SplitMix(seed ^ 0xC4A9_6E5E_71AA);
     let now = jira_now();
     let mut out = JiraChanges::default();
-    let mut next_comment = max_id(data.issues.iter().flat_map(|i| issue_comments(i).iter()));
+    let mut next_comment = data
+        .issues
+        .facts()
+        .map(|f| f.max_comment_id)
+        .max()
+        .unwrap_or(0);
     let wanted =
         ((data.issues.len() as f64 * fraction).round() as usize).clamp(1, data.issues.len().max(1));
     let picked = pick_distinct(&mut r, data.issues.len(), wanted + 2);
     let mut picked = picked.into_iter();
     for i in picked.by_ref().take(wanted) {
-        let key = s(&data.issues[i], "key");
-        if r.chance(0.5) {
-            let paras = prose(&mut r, 2, 0.5);
-            set_field(&mut data.issues[i], "description", adf(&paras));
-            out.edited.insert(key);
-        } else {
-            next_comment += 1;
-            let id = next_comment.to_string();
-            add_comment(&mut r, &mut data.issues[i], &id, &now);
-            out.commented.insert((key, id));
-        }
-        set_field(&mut data.issues[i], "updated", json!(now));
+        let key = data.issues.fact(i).key.to_string();
+        data.issues.with_mut(i, |issue| {
+            if r.chance(0.5) {
+                let paras = prose(&mut r, 2, 0.5);
+                set_field(issue, "description", adf(&paras));
+                out.edited.insert(key);
+            } else {
+                next_comment += 1;
+                let id = next_comment.to_string();
+                add_comment(&mut r, issue, &id, &now);
+                out.commented.insert((key, id));
+            }
+            set_field(issue, "updated", json!(now));
+        });
     }
     // One comment deleted, from an issue that has one and was not changed
     // otherwise (when there is such an issue).
     let rest: Vec<usize> = picked.collect();
-    if let Some(&i) = rest
-        .iter()
-        .find(|i| !issue_comments(&data.issues[**i]).is_empty())
-    {
-        let key = s(&data.issues[i], "key");
-        if let Some(id) = remove_last_comment(&mut data.issues[i]) {
-            set_field(&mut data.issues[i], "updated", json!(now));
+    if let Some(&i) = rest.iter().find(|i| data.issues.fact(**i).comments > 0) {
+        let key = data.issues.fact(i).key.to_string();
+        let removed = data.issues.with_mut(i, |issue| {
+            let id = remove_last_comment(issue);
+            if id.is_some() {
+                set_field(issue, "updated", json!(now));
+            }
+            id
+        });
+        if let Some(id) = removed.flatten() {
             out.deleted_comment = Some((key, id));
         }
     }
     let spared = out.changed_issues();
-    if let Some(i) = rest.iter().copied().find(|i| {
-        let is = &data.issues[*i];
-        !spared.contains(&s(is, "key"))
-    }) {
-        let is = data.issues.remove(i);
-        let project = is
-            .pointer("/fields/project/key")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        out.deleted_issue = Some((project, s(&is, "key")));
+    if let Some(i) = rest
+        .iter()
+        .copied()
+        .find(|i| !spared.contains(&*data.issues.fact(*i).key))
+    {
+        let is = data.issues.fact(i);
+        let project = is.project_key.as_deref().unwrap_or_default().to_string();
+        out.deleted_issue = Some((project, is.key.to_string()));
+        data.issues.remove(i);
     }
     out.new_project = Some(new_project(data, &mut r, &mut next_comment, &now));
     out
@@ -124,9 +132,8 @@ fn pick_distinct(r: &mut SplitMix, len: usize, n: usize) -> Vec<usize> {
     out
 }
 
-fn max_id<'a>(items: impl Iterator<Item = &'a Value>) -> u64 {
-    items
-        .filter_map(|v| s(v, "id").parse::<u64>().ok())
+fn max_id<'a>(ids: impl Iterator<Item = &'a str>) -> u64 {
+    ids.filter_map(|id| id.parse::<u64>().ok())
         .max()
         .unwrap_or(0)
 }
@@ -202,7 +209,9 @@ fn new_project(
     next_comment: &mut u64,
     now: &str,
 ) -> (String, Vec<String>) {
-    let project_id = (max_id(data.projects.iter()) + 1).max(10_000).to_string();
+    let project_id = (max_id(data.projects.facts().map(|p| &*p.id)) + 1)
+        .max(10_000)
+        .to_string();
     let name = "Fresh Initiative";
     data.projects.push(json!({
         "id": project_id,
@@ -214,7 +223,7 @@ fn new_project(
         "simplified": false,
         "style": "classic",
     }));
-    let mut next_issue = max_id(data.issues.iter());
+    let mut next_issue = max_id(data.issues.facts().map(|i| &*i.id));
     let mut keys = Vec::new();
     for n in 1..=NEW_PROJECT_ISSUES {
         next_issue += 1;
@@ -247,6 +256,7 @@ fn new_project(
 
 #[cfg(test)]
 mod tests {
+    use super::super::data::issue_comments;
     use super::*;
 
     #[test]
@@ -260,11 +270,11 @@ mod tests {
             (n as f64 * 0.02).round() as usize
         );
         let (_, gone) = ch.deleted_issue.clone().expect("an issue deleted");
-        assert!(!after.issues.iter().any(|i| s(i, "key") == gone));
+        assert!(!after.issues.iter().any(|i| s(&i, "key") == gone));
         assert!(!ch.changed_issues().contains(&gone));
         let (key, comment) = ch.deleted_comment.clone().expect("a comment deleted");
         let is = after.issues.iter().find(|i| s(i, "key") == key).unwrap();
-        assert!(!issue_comments(is).iter().any(|c| s(c, "id") == comment));
+        assert!(!issue_comments(&is).iter().any(|c| s(c, "id") == comment));
         for k in ch.changed_issues() {
             let is = after.issues.iter().find(|i| s(i, "key") == k).unwrap();
             assert!(is.pointer("/fields/updated").and_then(Value::as_str) > Some("2026-10"));

@@ -1,10 +1,11 @@
 //! Confluence Cloud REST v2 (`/wiki/api/v2/...`).
 
-use super::data::{id_order, s, CommentKind};
+use super::data::{id_order, s, Collection, CommentKind, ContentFacts};
 use super::util::{decode_offset, encode_offset, Reply};
 use super::{error_reply, Product, Req, Shared};
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Map, Value};
+use std::borrow::Cow;
 
 const DEFAULT_LIMIT: usize = 25;
 const MAX_LIMIT: usize = 250;
@@ -189,16 +190,26 @@ fn body_format(req: &Req) -> Result<bool, Reply> {
     }
 }
 
-fn with_body(v: &Value, storage: bool) -> Value {
-    let mut out = v.clone();
-    if let Value::Object(o) = &mut out {
-        let body = match (storage, v.pointer("/body/storage")) {
+/// A stored object as served: its `body` holds the storage format when asked
+/// for, else nothing.
+fn with_body(mut v: Value, storage: bool) -> Value {
+    if let Value::Object(o) = &mut v {
+        let stored = o
+            .get_mut("body")
+            .and_then(|b| b.get_mut("storage"))
+            .map(Value::take);
+        let body = match (storage, stored) {
             (true, Some(b)) => json!({"storage": b}),
             _ => json!({}),
         };
         o.insert("body".into(), body);
     }
-    out
+    v
+}
+
+/// Whether `list` holds `v`.
+fn has(list: &[String], v: &str) -> bool {
+    list.iter().any(|x| x == v)
 }
 
 fn statuses(req: &Req, default: &[&str]) -> Vec<String> {
@@ -210,10 +221,9 @@ fn statuses(req: &Req, default: &[&str]) -> Vec<String> {
     }
 }
 
-fn status_ok(v: &Value, allowed: &[String]) -> bool {
-    let st = s(v, "status");
-    let st = if st.is_empty() { "current".into() } else { st };
-    allowed.contains(&st)
+/// An object without a `status` counts as current.
+fn status_ok(status: &str, allowed: &[String]) -> bool {
+    has(allowed, if status.is_empty() { "current" } else { status })
 }
 
 fn list_spaces(sh: &Shared, req: &Req) -> R {
@@ -228,22 +238,22 @@ fn list_spaces(sh: &Shared, req: &Req) -> R {
         .iter()
         .copied()
         .filter(|i| {
-            let sp = &d.spaces[*i];
-            (ids.is_empty() || ids.contains(&s(sp, "id")))
-                && (keys.is_empty() || keys.contains(&s(sp, "key")))
-                && (types.is_empty() || types.contains(&s(sp, "type")))
-                && (status.is_empty() || status.contains(&s(sp, "status")))
+            let sp = d.spaces.fact(*i);
+            (ids.is_empty() || has(&ids, &sp.id))
+                && (keys.is_empty() || has(&keys, &sp.key))
+                && (types.is_empty() || has(&types, &sp.kind))
+                && (status.is_empty() || has(&status, &sp.status))
         })
         .collect();
-    paginate(sh, req, &items, |i| d.spaces[i].clone())
+    paginate(sh, req, &items, |i| d.spaces.value(i))
 }
 
 fn get_space(sh: &Shared, id: &str) -> R {
     let i = sh.ix.space_by_id.get(id).ok_or_else(not_found)?;
-    Ok(Reply::ok(sh.data.spaces[*i].clone()))
+    Ok(Reply::ok(sh.data.spaces.value(*i)))
 }
 
-fn collection(sh: &Shared, kind: Content) -> &[Value] {
+fn collection(sh: &Shared, kind: Content) -> &Collection<ContentFacts> {
     match kind {
         Content::Page => &sh.data.pages,
         Content::Blog => &sh.data.blogposts,
@@ -274,9 +284,9 @@ fn content_in_space(sh: &Shared, req: &Req, space: &str, kind: Option<Content>) 
         .map_or(&[][..], Vec::as_slice)
         .iter()
         .copied()
-        .filter(|i| status_ok(&src[*i], &st))
+        .filter(|i| status_ok(&src.fact(*i).status, &st))
         .collect();
-    paginate(sh, req, &items, |i| with_body(&src[i], storage))
+    paginate(sh, req, &items, |i| with_body(src.value(i), storage))
 }
 
 fn content_all(sh: &Shared, req: &Req, kind: Option<Content>) -> R {
@@ -297,19 +307,20 @@ fn content_all(sh: &Shared, req: &Req, kind: Option<Content>) -> R {
         .iter()
         .copied()
         .filter(|i| {
-            status_ok(&src[*i], &st)
-                && (spaces.is_empty() || spaces.contains(&s(&src[*i], "spaceId")))
-                && (ids.is_empty() || ids.contains(&s(&src[*i], "id")))
+            let f = src.fact(*i);
+            status_ok(&f.status, &st)
+                && (spaces.is_empty() || has(&spaces, &f.space_id))
+                && (ids.is_empty() || has(&ids, &f.id))
         })
         .collect();
     sort_items(req, src, &mut items)?;
-    paginate(sh, req, &items, |i| with_body(&src[i], storage))
+    paginate(sh, req, &items, |i| with_body(src.value(i), storage))
 }
 
 /// `sort` on the site-wide lists: `id`, `created-date` or `modified-date`
 /// (`-` = descending). The modified date of a page, blog post or comment is
 /// its `version.createdAt` (the object has no other); ties keep id order.
-fn sort_items(req: &Req, src: &[Value], items: &mut [usize]) -> Result<(), Reply> {
+fn sort_items(req: &Req, src: &Collection<ContentFacts>, items: &mut [usize]) -> Result<(), Reply> {
     let Some(sort) = req.param("sort") else {
         return Ok(());
     };
@@ -317,18 +328,12 @@ fn sort_items(req: &Req, src: &[Value], items: &mut [usize]) -> Result<(), Reply
         Some(f) => (true, f),
         None => (false, sort),
     };
-    let key = |i: usize| -> Option<jiff::Timestamp> {
-        let v = &src[i];
-        let at = match field {
-            "modified-date" => v.pointer("/version/createdAt"),
-            _ => v.get("createdAt"),
-        };
-        at.and_then(Value::as_str).and_then(|t| t.parse().ok())
-    };
     match field {
         "id" => {}
-        // Each key parsed once: a site-wide list of many thousand objects.
-        "modified-date" | "created-date" => items.sort_by_cached_key(|i| key(*i)),
+        // Stable: ties keep id order. The dates were parsed when stored
+        // (unparseable or missing ones sort first, as `None`).
+        "modified-date" => items.sort_by_key(|i| src.fact(*i).modified),
+        "created-date" => items.sort_by_key(|i| src.fact(*i).created),
         other => return Err(bad_request(&format!("Invalid sort: {other}"))),
     }
     if desc {
@@ -348,25 +353,25 @@ fn get_content(sh: &Shared, req: &Req, id: &str, kind: Option<Content>) -> R {
     let kind = kind.ok_or_else(not_found)?;
     let storage = body_format(req)?;
     let i = visible_content(sh, id, kind).ok_or_else(not_found)?;
-    Ok(Reply::ok(with_body(&collection(sh, kind)[i], storage)))
+    Ok(Reply::ok(with_body(collection(sh, kind).value(i), storage)))
 }
 
-fn comments_of(sh: &Shared, kind: CommentKind) -> &[Value] {
+fn comments_of(sh: &Shared, kind: CommentKind) -> &Collection<ContentFacts> {
     match kind {
         CommentKind::Footer => &sh.data.footer_comments,
         CommentKind::Inline => &sh.data.inline_comments,
     }
 }
 
-fn comment_filter(req: &Req, kind: CommentKind) -> impl Fn(&Value) -> bool {
+fn comment_filter(req: &Req, kind: CommentKind) -> impl Fn(&ContentFacts) -> bool {
     let st = statuses(req, &["current"]);
     let res = if kind == CommentKind::Inline {
         req.list("resolution-status")
     } else {
         Vec::new()
     };
-    move |c: &Value| {
-        status_ok(c, &st) && (res.is_empty() || res.contains(&s(c, "resolutionStatus")))
+    move |c: &ContentFacts| {
+        status_ok(&c.status, &st) && (res.is_empty() || has(&res, &c.resolution_status))
     }
 }
 
@@ -374,9 +379,13 @@ fn comment_page(sh: &Shared, req: &Req, kind: CommentKind, items: &[usize]) -> R
     let storage = body_format(req)?;
     let src = comments_of(sh, kind);
     let keep = comment_filter(req, kind);
-    let mut items: Vec<usize> = items.iter().copied().filter(|i| keep(&src[*i])).collect();
+    let mut items: Vec<usize> = items
+        .iter()
+        .copied()
+        .filter(|i| keep(src.fact(*i)))
+        .collect();
     sort_items(req, src, &mut items)?;
-    paginate(sh, req, &items, |i| with_body(&src[i], storage))
+    paginate(sh, req, &items, |i| with_body(src.value(i), storage))
 }
 
 fn content_comments(
@@ -391,10 +400,6 @@ fn content_comments(
     let ci = sh.ix.comments(ck);
     // Roots of this owner; a page and a blog post never share an id here, but
     // make sure the comment's owner field matches the kind asked for.
-    let owner_field = match kind {
-        Content::Page => "pageId",
-        Content::Blog => "blogPostId",
-    };
     let src = comments_of(sh, ck);
     let roots: Vec<usize> = ci
         .roots_by_owner
@@ -402,7 +407,14 @@ fn content_comments(
         .map_or(&[][..], Vec::as_slice)
         .iter()
         .copied()
-        .filter(|i| s(&src[*i], owner_field) == id)
+        .filter(|i| {
+            let c = src.fact(*i);
+            let owner: &str = match kind {
+                Content::Page => &c.page_id,
+                Content::Blog => &c.blog_post_id,
+            };
+            owner == id
+        })
         .collect();
     comment_page(sh, req, ck, &roots)
 }
@@ -412,21 +424,24 @@ fn content_comments(
 fn site_comments(sh: &Shared, req: &Req, ck: Option<CommentKind>) -> R {
     let ck = ck.ok_or_else(not_found)?;
     let ci = sh.ix.comments(ck);
-    let mut listed = if sh.config.site_comments_roots_only {
-        ci.all_roots.clone()
+    // Borrowed: the listing can hold every comment of a large site, and
+    // each page of it would copy them all.
+    let mut listed = Cow::Borrowed(if sh.config.site_comments_roots_only {
+        &ci.all_roots
     } else {
-        ci.all.clone()
-    };
+        &ci.all
+    });
     if sh.config.faults.hidden_comments_listed {
         let src = comments_of(sh, ck);
         let roots_only = sh.config.site_comments_roots_only;
+        let listed = listed.to_mut();
         listed.extend(
             ci.of_hidden
                 .iter()
                 .copied()
-                .filter(|i| !roots_only || s(&src[*i], "parentCommentId").is_empty()),
+                .filter(|i| !roots_only || src.fact(*i).parent_comment_id.is_empty()),
         );
-        listed.sort_by(|a, b| id_order(&s(&src[*a], "id"), &s(&src[*b], "id")));
+        listed.sort_by(|a, b| id_order(&src.fact(*a).id, &src.fact(*b).id));
     }
     comment_page(sh, req, ck, &listed)
 }
@@ -447,13 +462,9 @@ fn cql_search(sh: &Shared, req: &Req) -> R {
         .ix
         .spaces
         .iter()
-        .map(|i| &sh.data.spaces[*i])
-        .filter(|sp| {
-            spaces
-                .as_ref()
-                .is_none_or(|keys| keys.contains(&s(sp, "key")))
-        })
-        .map(|sp| s(sp, "id"))
+        .map(|i| sh.data.spaces.fact(*i))
+        .filter(|sp| spaces.as_ref().is_none_or(|keys| has(keys, &sp.key)))
+        .map(|sp| sp.id.to_string())
         .collect();
     let hits = count_hits(sh, &types, &space_ids);
     let asked = match req.param("limit") {
@@ -466,10 +477,11 @@ fn cql_search(sh: &Shared, req: &Req) -> R {
     let results: Vec<Value> = hits
         .iter()
         .take(asked.min(MAX_LIMIT))
-        .map(|(ty, c)| {
+        .map(|(ty, src, i)| {
+            let c = src.value(*i);
             json!({
-                "content": {"id": s(c, "id"), "type": ty, "status": "current", "title": s(c, "title")},
-                "title": s(c, "title"),
+                "content": {"id": s(&c, "id"), "type": ty, "status": "current", "title": s(&c, "title")},
+                "title": s(&c, "title"),
                 "excerpt": "",
                 "url": "",
                 "lastModified": c.pointer("/version/createdAt").cloned().unwrap_or(Value::Null),
@@ -487,53 +499,53 @@ fn cql_search(sh: &Shared, req: &Req) -> R {
     })))
 }
 
-/// The visible objects of `types` in the spaces `space_ids`.
+/// The visible objects of `types` in the spaces `space_ids`: (type, the
+/// collection, the position in it).
 fn count_hits<'a>(
     sh: &'a Shared,
     types: &[String],
     space_ids: &[String],
-) -> Vec<(&'static str, &'a Value)> {
-    let in_scope = |v: &Value| space_ids.contains(&s(v, "spaceId"));
+) -> Vec<(&'static str, &'a Collection<ContentFacts>, usize)> {
+    let in_scope = |f: &ContentFacts| has(space_ids, &f.space_id);
     let mut hits = Vec::new();
     let wanted = |t: &str| types.iter().any(|x| x == t);
     if wanted("page") {
         let st = statuses_of(default_status(Content::Page));
         for i in &sh.ix.all_pages {
-            let p = &sh.data.pages[*i];
-            if in_scope(p) && status_ok(p, &st) {
-                hits.push(("page", p));
+            let p = sh.data.pages.fact(*i);
+            if in_scope(p) && status_ok(&p.status, &st) {
+                hits.push(("page", &sh.data.pages, *i));
             }
         }
     }
     if wanted("blogpost") {
         let st = statuses_of(default_status(Content::Blog));
         for i in &sh.ix.all_blogs {
-            let p = &sh.data.blogposts[*i];
-            if in_scope(p) && status_ok(p, &st) {
-                hits.push(("blogpost", p));
+            let p = sh.data.blogposts.fact(*i);
+            if in_scope(p) && status_ok(&p.status, &st) {
+                hits.push(("blogpost", &sh.data.blogposts, *i));
             }
         }
     }
     if wanted("comment") {
-        let owner_space = |owner: &str| -> Option<String> {
+        let owner_space = |owner: &str| -> Option<&str> {
             sh.ix
                 .page_by_id
                 .get(owner)
-                .map(|i| s(&sh.data.pages[*i], "spaceId"))
+                .map(|i| &*sh.data.pages.fact(*i).space_id)
                 .or_else(|| {
                     sh.ix
                         .blog_by_id
                         .get(owner)
-                        .map(|i| s(&sh.data.blogposts[*i], "spaceId"))
+                        .map(|i| &*sh.data.blogposts.fact(*i).space_id)
                 })
         };
         for ck in [CommentKind::Footer, CommentKind::Inline] {
             let src = comments_of(sh, ck);
             for i in &sh.ix.comments(ck).all {
-                let c = &src[*i];
-                let o = super::data::owner_of(c);
-                if owner_space(&o).is_some_and(|sp| space_ids.contains(&sp)) {
-                    hits.push(("comment", c));
+                let o = src.fact(*i).owner();
+                if owner_space(o).is_some_and(|sp| has(space_ids, sp)) {
+                    hits.push(("comment", src, *i));
                 }
             }
         }
@@ -589,7 +601,7 @@ fn get_comment(sh: &Shared, req: &Req, id: &str, ck: Option<CommentKind>) -> R {
     let ck = ck.ok_or_else(not_found)?;
     let storage = body_format(req)?;
     let i = sh.ix.comments(ck).by_id.get(id).ok_or_else(not_found)?;
-    Ok(Reply::ok(with_body(&comments_of(sh, ck)[*i], storage)))
+    Ok(Reply::ok(with_body(comments_of(sh, ck).value(*i), storage)))
 }
 
 fn children(sh: &Shared, req: &Req, id: &str, ck: Option<CommentKind>) -> R {
@@ -601,7 +613,7 @@ fn children(sh: &Shared, req: &Req, id: &str, ck: Option<CommentKind>) -> R {
     }
     let mut kids = ci.children.get(id).cloned().unwrap_or_default();
     let src = comments_of(sh, ck);
-    kids.sort_by(|a, b| id_order(&s(&src[*a], "id"), &s(&src[*b], "id")));
+    kids.sort_by(|a, b| id_order(&src.fact(*a).id, &src.fact(*b).id));
     comment_page(sh, req, ck, &kids)
 }
 

@@ -244,11 +244,14 @@ pub(crate) fn generate(items: usize, seed: u64) -> SiteData {
         ..Default::default()
     };
 
-    // Confluence.
+    // Confluence. The few spaces stay values until every home page is known;
+    // everything else is stored (as text) as soon as it is made, so that a
+    // large site is never held as values.
     let n_spaces = (n_conf / 150).clamp(1, SPACE_KEYS.len());
+    let mut spaces: Vec<Value> = Vec::new();
     if n_conf > 0 {
         for (k, (key, name, ty)) in SPACE_KEYS.iter().take(n_spaces).enumerate() {
-            d.spaces.push(json!({
+            spaces.push(json!({
                 "_links": {"webui": format!("/spaces/{key}")},
                 "authorId": account(&mut r).0,
                 "createdAt": time(k as u64 * 1440, false),
@@ -263,7 +266,7 @@ pub(crate) fn generate(items: usize, seed: u64) -> SiteData {
     }
     let mut next_id: u64 = 3_000_000;
     let mut next_comment: u64 = 6_000_000;
-    let mut homepages: Vec<Option<String>> = vec![None; d.spaces.len()];
+    let mut homepages: Vec<Option<String>> = vec![None; spaces.len()];
     for n in 0..n_conf {
         let sp = n % n_spaces.max(1);
         let space_id = (98_306 + 32_768 * sp).to_string();
@@ -299,7 +302,7 @@ pub(crate) fn generate(items: usize, seed: u64) -> SiteData {
             }
             if homepages[sp].is_none() {
                 homepages[sp] = Some(id.clone());
-                if let Some(Value::Object(s)) = d.spaces.get_mut(sp) {
+                if let Some(Value::Object(s)) = spaces.get_mut(sp) {
                     s.insert("homepageId".into(), json!(id));
                 }
             } else if r.chance(0.02) || (n == n_spaces * 7 && d.hidden.is_empty()) {
@@ -376,6 +379,8 @@ pub(crate) fn generate(items: usize, seed: u64) -> SiteData {
             }
         }
     }
+
+    d.spaces = spaces.into();
 
     // Jira.
     d.fields = super::data::SiteData::demo()

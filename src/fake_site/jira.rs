@@ -1,11 +1,13 @@
 //! Jira Cloud REST v3 (`/rest/api/3/...`).
 
-use super::data::{issue_comments, s};
+use super::data::{issue_comments, parse_stored, s};
 use super::util::{decode_offset, encode_offset, Reply};
 use super::{error_reply, Product, Req, Shared};
 use axum::http::{Method, StatusCode};
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
 const PROJECT_PAGE: usize = 50;
 const SEARCH_DEFAULT: usize = 50;
@@ -60,7 +62,10 @@ pub(crate) fn route(sh: &Shared, req: &Req) -> (String, Reply) {
             ("project/search", project_search(sh, req))
         }
         ["rest", "api", "3", "project", key] if get => ("project/{key}", project(sh, key)),
-        ["rest", "api", "3", "field"] if get => ("field", Ok(Reply::ok(json!(sh.data.fields)))),
+        ["rest", "api", "3", "field"] if get => (
+            "field",
+            Ok(Reply::ok(Value::Array(sh.data.fields.iter().collect()))),
+        ),
         ["rest", "api", "3", "myself"] if get => ("myself", Ok(myself(sh))),
         ["rest", "api", "3", "mypermissions"] if get => (
             "mypermissions",
@@ -133,18 +138,20 @@ fn project_search(sh: &Shared, req: &Req) -> R {
     let types = req.list("typeKey");
     let q = req.param("query").unwrap_or("").to_lowercase();
     let d = &sh.data;
-    let all: Vec<&Value> = sh
+    let has = |list: &[String], v: &str| list.iter().any(|x| x == v);
+    let all: Vec<usize> = sh
         .ix
         .projects
         .iter()
-        .map(|i| &d.projects[*i])
-        .filter(|p| {
-            (keys.is_empty() || keys.contains(&s(p, "key")))
-                && (ids.is_empty() || ids.contains(&s(p, "id")))
-                && (types.is_empty() || types.contains(&s(p, "projectTypeKey")))
+        .copied()
+        .filter(|i| {
+            let p = d.projects.fact(*i);
+            (keys.is_empty() || has(&keys, &p.key))
+                && (ids.is_empty() || has(&ids, &p.id))
+                && (types.is_empty() || has(&types, &p.type_key))
                 && (q.is_empty()
-                    || s(p, "key").to_lowercase().contains(&q)
-                    || s(p, "name").to_lowercase().contains(&q))
+                    || p.key.to_lowercase().contains(&q)
+                    || p.name.to_lowercase().contains(&q))
         })
         .collect();
     let end = start.saturating_add(max).min(all.len());
@@ -152,7 +159,7 @@ fn project_search(sh: &Shared, req: &Req) -> R {
         .get(start.min(all.len())..end)
         .unwrap_or_default()
         .iter()
-        .map(|v| (*v).clone())
+        .map(|i| d.projects.value(*i))
         .collect();
     let base = format!("{}{}", sh.base_url, req.path);
     let mut out = Map::new();
@@ -189,9 +196,11 @@ fn project(sh: &Shared, key: &str) -> R {
     sh.ix
         .projects
         .iter()
-        .map(|i| &d.projects[*i])
-        .find(|p| s(p, "key") == key || s(p, "id") == key)
-        .map(|p| Reply::ok(p.clone()))
+        .find(|i| {
+            let p = d.projects.fact(**i);
+            *p.key == *key || *p.id == *key
+        })
+        .map(|i| Reply::ok(d.projects.value(*i)))
         .ok_or_else(|| {
             err(
                 StatusCode::NOT_FOUND,
@@ -400,11 +409,8 @@ fn relative_date(v: &str, now: jiff::Timestamp) -> Option<String> {
     Some(at.strftime("%Y-%m-%dT%H:%M").to_string())
 }
 
-fn date_ok(issue: &Value, field: &str, op: &str, v: &str) -> bool {
-    let stored = issue
-        .pointer(&format!("/fields/{field}"))
-        .and_then(Value::as_str)
-        .unwrap_or("");
+fn date_ok(issue: &super::data::IssueFacts, field: &str, op: &str, v: &str) -> bool {
+    let stored = issue.date(field);
     let n = v.len().min(stored.len());
     let have = &stored.as_bytes()[..n];
     let want = &v.as_bytes()[..n];
@@ -432,10 +438,10 @@ fn matching(sh: &Shared, jql: &str) -> Result<Vec<usize>, Reply> {
             .ix
             .projects
             .iter()
-            .map(|i| &d.projects[*i])
-            .find(|pr| s(pr, "key").eq_ignore_ascii_case(p) || s(pr, "id") == *p);
+            .map(|i| d.projects.fact(*i))
+            .find(|pr| pr.key.eq_ignore_ascii_case(p) || *pr.id == **p);
         match found {
-            Some(pr) => keys.push(s(pr, "key")),
+            Some(pr) => keys.push(pr.key.to_string()),
             None => {
                 return Err(bad(&format!(
                     "The value '{p}' does not exist for the field 'project'."
@@ -456,30 +462,21 @@ fn matching(sh: &Shared, jql: &str) -> Result<Vec<usize>, Reply> {
         .filter(|i| {
             q.dates
                 .iter()
-                .all(|(f, op, v)| date_ok(&d.issues[*i], f, op, v))
+                .all(|(f, op, v)| date_ok(d.issues.fact(*i), f, op, v))
         })
         .collect();
     let (field, desc) = q.order.clone().unwrap_or(("id".into(), false));
-    let key_of = |i: &usize| -> (usize, String) {
-        let is = &d.issues[*i];
+    let key_of = |i: &usize| -> (usize, &str) {
+        let is = d.issues.fact(*i);
         match field.as_str() {
-            "created" | "updated" => (
-                0,
-                is.pointer(&format!("/fields/{field}"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string(),
-            ),
-            _ => {
-                let id = s(is, "id");
-                (id.len(), id)
-            }
+            "created" | "updated" => (0, is.date(&field)),
+            _ => (is.id.len(), &is.id),
         }
     };
     out.sort_by(|a, b| {
         let o = key_of(a).cmp(&key_of(b));
         let o = if o == Ordering::Equal {
-            super::data::id_order(&s(&d.issues[*a], "id"), &s(&d.issues[*b], "id"))
+            super::data::id_order(&d.issues.fact(*a).id, &d.issues.fact(*b).id)
         } else {
             o
         };
@@ -509,38 +506,53 @@ fn field_selection(fields: &[String]) -> (bool, Vec<String>, Vec<String>) {
     (all, named, excluded)
 }
 
+/// An issue's stored `fields`, each value still as its JSON text, in key
+/// order (the order of a parsed object's map); empty when `fields` is not an
+/// object. Only the fields a request asks for are then parsed: a search page
+/// of 5000 issues asking for their keys parses none.
+fn stored_fields(text: &str) -> BTreeMap<String, &RawValue> {
+    #[derive(serde::Deserialize)]
+    struct Issue<'a> {
+        #[serde(borrow)]
+        fields: Option<&'a RawValue>,
+    }
+    serde_json::from_str::<Issue>(text)
+        .ok()
+        .and_then(|is| is.fields)
+        .and_then(|f| serde_json::from_str(f.get()).ok())
+        .unwrap_or_default()
+}
+
 /// An issue as a search returns it: only the requested fields, comments cut to 20.
-fn render_issue(sh: &Shared, issue: &Value, fields: &[String], embed_cap: Option<usize>) -> Value {
+fn render_issue(sh: &Shared, i: usize, fields: &[String], embed_cap: Option<usize>) -> Value {
     let (all, named, excluded) = field_selection(fields);
     let only_id = !all && named.iter().all(|f| f == "id");
+    let facts = sh.data.issues.fact(i);
     let mut out = Map::new();
-    out.insert("id".into(), json!(s(issue, "id")));
+    out.insert("id".into(), json!(facts.id));
     if only_id {
         return Value::Object(out);
     }
-    out.insert("key".into(), json!(s(issue, "key")));
+    out.insert("key".into(), json!(facts.key));
     out.insert(
         "self".into(),
-        json!(format!(
-            "{}/rest/api/3/issue/{}",
-            sh.base_url,
-            s(issue, "id")
-        )),
+        json!(format!("{}/rest/api/3/issue/{}", sh.base_url, facts.id)),
     );
     let mut f = Map::new();
-    if let Some(Value::Object(stored)) = issue.get("fields") {
-        for (k, v) in stored {
-            let wanted = (all || named.contains(k)) && !excluded.contains(k);
-            if !wanted {
-                continue;
-            }
-            let v = if k == "comment" {
-                embedded_comments(issue_comments(issue), embed_cap)
-            } else {
-                v.clone()
-            };
-            f.insert(k.clone(), v);
+    let text = sh.data.issues.text(i).unwrap_or("null");
+    for (k, raw) in stored_fields(text) {
+        let wanted = (all || named.contains(&k)) && !excluded.contains(&k);
+        if !wanted {
+            continue;
         }
+        let v = parse_stored(raw.get());
+        let v = if k == "comment" {
+            let list = v.get("comments").and_then(Value::as_array);
+            embedded_comments(list.map_or(&[][..], Vec::as_slice), embed_cap)
+        } else {
+            v
+        };
+        f.insert(k, v);
     }
     out.insert("fields".into(), Value::Object(f));
     Value::Object(out)
@@ -590,7 +602,7 @@ fn search(sh: &Shared, req: &Req) -> R {
         .unwrap_or_default()
         .iter()
         .map(|i| {
-            let mut v = render_issue(sh, &d.issues[*i], &fields, Some(EMBEDDED_COMMENTS));
+            let mut v = render_issue(sh, *i, &fields, Some(EMBEDDED_COMMENTS));
             issue_faults(faults, &mut v);
             v
         })
@@ -614,8 +626,8 @@ fn search(sh: &Shared, req: &Req) -> R {
     if p.expand.iter().any(|e| e == "names") {
         let names: Map<String, Value> = d
             .fields
-            .iter()
-            .map(|f| (s(f, "id"), json!(s(f, "name"))))
+            .facts()
+            .map(|f| (f.id.to_string(), json!(f.name)))
             .collect();
         out.insert("names".into(), Value::Object(names));
     }
@@ -651,23 +663,24 @@ fn count(sh: &Shared, req: &Req) -> R {
     Ok(Reply::ok(json!({"count": hits.len()})))
 }
 
-fn find_issue<'a>(sh: &'a Shared, key: &str) -> Result<&'a Value, Reply> {
+/// The position of a visible issue, by key or id.
+fn find_issue(sh: &Shared, key: &str) -> Result<usize, Reply> {
     sh.ix
         .issue_by_key
         .get(key)
-        .map(|i| &sh.data.issues[*i])
+        .copied()
         .ok_or_else(|| err(StatusCode::NOT_FOUND, NO_ISSUE))
 }
 
 fn issue(sh: &Shared, req: &Req, key: &str) -> R {
-    let is = find_issue(sh, key)?;
+    let i = find_issue(sh, key)?;
     let mut fields = req.list("fields");
     if fields.is_empty() {
         fields.push("*all".into());
     }
     Ok(Reply::ok(render_issue(
         sh,
-        is,
+        i,
         &fields,
         Some(ISSUE_EMBEDDED_COMMENTS),
     )))
@@ -707,7 +720,7 @@ fn bulkfetch(sh: &Shared, req: &Req) -> R {
     let mut errors = Vec::new();
     for key in keys {
         match find_issue(sh, key) {
-            Ok(is) => issues.push(render_issue(sh, is, &fields, Some(ISSUE_EMBEDDED_COMMENTS))),
+            Ok(i) => issues.push(render_issue(sh, i, &fields, Some(ISSUE_EMBEDDED_COMMENTS))),
             Err(_) => errors.push(json!({
                 "issueIdsOrKeys": [key],
                 "errorMessages": ["Issue does not exist or you do not have permission to see it."],
@@ -719,10 +732,10 @@ fn bulkfetch(sh: &Shared, req: &Req) -> R {
 }
 
 fn comments(sh: &Shared, req: &Req, key: &str) -> R {
-    let is = find_issue(sh, key)?;
+    let is = sh.data.issues.value(find_issue(sh, key)?);
     let start = number(req, "startAt", 0)?;
     let max = number(req, "maxResults", COMMENT_PAGE)?.clamp(1, COMMENT_PAGE);
-    let mut all: Vec<&Value> = issue_comments(is).iter().collect();
+    let mut all: Vec<&Value> = issue_comments(&is).iter().collect();
     if req.param("orderBy") == Some("-created") {
         all.reverse();
     }

@@ -78,15 +78,15 @@ fn service_desks(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
         .ix
         .projects
         .iter()
-        .map(|i| &d.projects[*i])
-        .filter(|p| s(p, "projectTypeKey") == "service_desk")
+        .map(|i| d.projects.fact(*i))
+        .filter(|p| &*p.type_key == "service_desk")
         .enumerate()
         .map(|(n, p)| {
             json!({
                 "id": (n + 1).to_string(),
-                "projectId": s(p, "id"),
-                "projectName": s(p, "name"),
-                "projectKey": s(p, "key"),
+                "projectId": p.id,
+                "projectName": p.name,
+                "projectKey": p.key,
                 "_links": {"self": format!("{}/rest/servicedeskapi/servicedesk/{}", sh.base_url, n + 1)},
             })
         })
@@ -128,29 +128,22 @@ fn comments(sh: &Shared, req: &Req, key: &str) -> Result<Reply, Reply> {
             "Request does not exist or you do not have permission to see it.",
         )
     };
-    let issue = sh
-        .ix
-        .issue_by_key
-        .get(key)
-        .map(|i| &d.issues[*i])
-        .ok_or_else(missing)?;
-    let pkey = issue
-        .pointer("/fields/project/key")
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    let i = *sh.ix.issue_by_key.get(key).ok_or_else(missing)?;
+    let pkey = d.issues.fact(i).project_key.as_deref().unwrap_or("");
     let is_sd = sh
         .ix
         .project_by_key
         .get(pkey)
-        .is_some_and(|p| s(&d.projects[*p], "projectTypeKey") == "service_desk");
+        .is_some_and(|p| &*d.projects.fact(*p).type_key == "service_desk");
     if !is_sd {
         return Err(missing());
     }
+    let issue = d.issues.value(i);
     let want_public = req.param("public") != Some("false");
     let want_internal = req.param("internal") != Some("false");
     let start = number(req, "start", 0)?;
     let limit = number(req, "limit", PAGE)?.clamp(1, PAGE);
-    let all: Vec<Value> = issue_comments(issue)
+    let all: Vec<Value> = issue_comments(&issue)
         .iter()
         .filter(|c| {
             let public = c.get("jsdPublic").and_then(Value::as_bool).unwrap_or(true);
@@ -171,7 +164,7 @@ fn comments(sh: &Shared, req: &Req, key: &str) -> Result<Reply, Reply> {
                     "displayName": c.pointer("/author/displayName").cloned().unwrap_or(Value::Null),
                 },
                 "created": {"iso8601": created, "epochMillis": epoch_millis(&created)},
-                "_links": {"self": format!("{}/rest/servicedeskapi/request/{}/comment/{}", sh.base_url, s(issue, "id"), s(c, "id"))},
+                "_links": {"self": format!("{}/rest/servicedeskapi/request/{}/comment/{}", sh.base_url, s(&issue, "id"), s(c, "id"))},
             })
         })
         .collect();

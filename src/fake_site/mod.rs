@@ -121,7 +121,10 @@ mod limits;
 mod util;
 
 pub use change_confluence::{change_confluence, ConfluenceChanges};
-pub use data::{SiteData, SiteSummary};
+pub use data::{
+    Collection, ContentFacts, Facts, FieldFacts, IssueFacts, ProjectFacts, SiteData, SiteSummary,
+    SpaceFacts, Values,
+};
 pub use faults::{Faults, Hit};
 
 use axum::body::Bytes;
