@@ -18,10 +18,12 @@ pub(crate) enum Id {
 }
 
 impl Id {
+    /// Called for every lookup, so the canonical check allocates nothing.
     pub fn new(s: &str) -> Id {
+        // Only the canonical form: "007" and "+7" must stay as written.
+        let canonical = s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
         match s.parse::<u64>() {
-            // Only the canonical form: "007" must stay "007".
-            Ok(n) if n.to_string() == s => Id::Num(n),
+            Ok(n) if canonical => Id::Num(n),
             _ => Id::Text(s.into()),
         }
     }
@@ -196,12 +198,15 @@ impl SeenMap {
         }
     }
 
-    /// Change an entry in place; nothing happens to an id never seen.
-    pub fn update(&mut self, id: &str, change: impl FnOnce(&mut Seen)) {
-        if let Some(mut seen) = self.get(id) {
-            change(&mut seen);
-            self.insert(id, seen);
-        }
+    /// Change an entry in place; `false` (and nothing changed) for an id
+    /// never seen.
+    pub fn update(&mut self, id: &str, change: impl FnOnce(&mut Seen)) -> bool {
+        let Some(mut seen) = self.get(id) else {
+            return false;
+        };
+        change(&mut seen);
+        self.insert(id, seen);
+        true
     }
 
     pub fn is_empty(&self) -> bool {
@@ -251,14 +256,16 @@ mod tests {
         m.insert("42", a.clone());
         m.insert("0042", b.clone());
         m.insert("abc", c.clone());
+        m.insert("+5", owner("OPS", "x"));
+        assert_eq!(m.get("5"), None);
         assert_eq!(m.get("42"), Some(a));
         assert_eq!(m.get("0042"), Some(b));
         assert_eq!(m.get("abc"), Some(c));
         assert_eq!(m.get("43"), None);
-        assert_eq!(m.len(), 3);
+        assert_eq!(m.len(), 4);
         let mut ids = m.ids();
         ids.sort();
-        assert_eq!(ids, ["0042", "42", "abc"]);
+        assert_eq!(ids, ["+5", "0042", "42", "abc"]);
         // The same space is held once.
         assert_eq!(m.spaces.len(), 2);
     }
@@ -305,7 +312,7 @@ mod tests {
         assert_eq!(open, ["100", "103", "x-1"]);
         s.update("100", |e| e.walked = true);
         s.update("103", |e| e.listed = false);
-        s.update("999", |e| e.walked = true);
+        assert!(!s.update("999", |e| e.walked = true));
         assert!(s.get("100").is_some_and(|e| e.walked && e.listed));
         assert!(s.get("103").is_some_and(|e| !e.listed));
         assert!(s.get("999").is_none());

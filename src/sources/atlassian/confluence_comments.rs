@@ -529,7 +529,7 @@ impl Walk {
         let (ctx, kind) = (self.ctx.clone(), self.kind);
         match &job {
             Job::Children(id, _) => {
-                self.seen.update(id, |s| s.walked = true);
+                let _ = self.seen.update(id, |s| s.walked = true);
             }
             Job::Roots(_) => {}
         }
@@ -601,7 +601,7 @@ impl Walk {
                     // Checked by the rest of the sample (all failed: `check`
                     // says so); asked again if the fallback walks.
                     if let Some(p) = &parent {
-                        self.seen.update(p, |s| s.walked = false);
+                        let _ = self.seen.update(p, |s| s.walked = false);
                     }
                     return Ok(false);
                 }
@@ -630,8 +630,7 @@ impl Walk {
         if id.is_empty() {
             return Ok(());
         }
-        if self.seen.contains(&id) {
-            self.seen.update(&id, |s| s.listed = true);
+        if self.seen.update(&id, |s| s.listed = true) {
             return Ok(());
         }
         let mut owner_id = convert::comment_owner(&c);
