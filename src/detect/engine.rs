@@ -15,7 +15,9 @@ use crate::detect::dictionary::{ClientDictionary, ClientHit};
 use crate::detect::fingerprint::{normalize_value, Fingerprinter};
 use crate::detect::lanes::{LaneScanner, LaneSink};
 use crate::detect::mask::mask;
-use crate::detect::rules::{parse_hir, syntax_config, Rule, RuleSet};
+use crate::detect::placeholder::{self, Stand};
+use crate::detect::rules::{parse_hir, syntax_config, Rule, RuleSet, CHECKSUM_FAILED_CONFIDENCE};
+use crate::detect::token_checks::shannon_entropy;
 use crate::model::{Category, Document, Finding, Origin, Severity};
 use regex_automata::util::captures::Captures;
 use regex_automata::{meta, Anchored, Input, PatternID};
@@ -35,6 +37,10 @@ const WINDOW_BYTES: usize = 8 << 20;
 const WINDOW_OVERLAP: usize = 64 << 10;
 /// The lazy DFA's cache per thread; the 2 MiB default thrashes on ~50 rules.
 const DFA_CACHE_BYTES: usize = 16 << 20;
+
+/// How far past a generic value a specific token may run (see
+/// `specific_rule_inside`).
+const SPECIFIC_LOOKAHEAD: usize = 1024;
 
 /// Options that shape what the engine reports.
 #[derive(Debug, Clone, Default)]
@@ -473,8 +479,23 @@ impl Engine {
                 return None;
             }
         }
+        if rule
+            .min_entropy
+            .is_some_and(|min| shannon_entropy(value) < min)
+        {
+            return None;
+        }
         if rule.is_rejected(value) {
             return None;
+        }
+        let documented = rule.is_test_value(value);
+        let mut example = false;
+        if rule.category == Category::Secret && !documented {
+            match placeholder::classify(value) {
+                Some(Stand::Placeholder) => return None,
+                Some(Stand::Example) => example = true,
+                None => {}
+            }
         }
         let mut confidence = rule.confidence;
         if let Some(ctx) = &rule.context {
@@ -489,9 +510,21 @@ impl Engine {
                 confidence = (confidence + ctx.boost).min(1.0);
             }
         }
-        let test_value = rule.is_test_value(value);
+        if rule.checksum.is_some_and(|c| !c.validate(value)) {
+            confidence = confidence.min(CHECKSUM_FAILED_CONFIDENCE);
+        }
+        let test_value = documented || example;
         if test_value {
             confidence = confidence.min(TEST_VALUE_CONFIDENCE);
+        }
+        // A keyword-anchored secret (`api_key = …`) whose value is a token a
+        // more specific rule reports is that rule's finding: step aside so
+        // the search reaches it.
+        if rule.category == Category::Secret
+            && self.needs_captures[idx]
+            && self.specific_rule_inside(caps, text, idx, vs, ve)
+        {
+            return None;
         }
         Some(Candidate {
             rule: idx,
@@ -500,6 +533,39 @@ impl Engine {
             confidence,
             test_value,
         })
+    }
+
+    /// Whether a rule of higher priority than `idx` accepts a value that
+    /// starts inside `[vs, ve)`.
+    fn specific_rule_inside(
+        &self,
+        caps: &mut Vec<Option<Captures>>,
+        text: &str,
+        idx: usize,
+        vs: usize,
+        ve: usize,
+    ) -> bool {
+        let Some(re) = &self.regex else { return false };
+        let priority = self.rules[idx].priority;
+        // The token may run past the generic value's end, not by much.
+        let limit = (ve + SPECIFIC_LOOKAHEAD).min(text.len());
+        let mut pos = vs;
+        while pos < ve {
+            let input = Input::new(text.as_bytes()).range(pos..limit);
+            let Some(m) = re.search(&input) else { break };
+            if m.start() >= ve {
+                break;
+            }
+            let q = m.pattern().as_usize();
+            if q != idx
+                && self.rules[q].priority > priority
+                && self.evaluate(caps, text, q, m.start(), m.end()).is_some()
+            {
+                return true;
+            }
+            pos = m.start() + 1;
+        }
+        false
     }
 
     /// Turn an accepted value into a finding, unless the allow list drops it.

@@ -8,5 +8,7 @@ pub mod engine;
 pub mod fingerprint;
 mod lanes;
 pub mod mask;
+pub mod placeholder;
 pub mod rules;
+pub mod token_checks;
 pub mod validators;

@@ -19,6 +19,26 @@ const BUILTIN_PACKS: &[(&str, &str)] = &[
         include_str!("../../rules/secrets.toml"),
     ),
     (
+        "rules/secrets-cloud.toml",
+        include_str!("../../rules/secrets-cloud.toml"),
+    ),
+    (
+        "rules/secrets-dev.toml",
+        include_str!("../../rules/secrets-dev.toml"),
+    ),
+    (
+        "rules/secrets-collab.toml",
+        include_str!("../../rules/secrets-collab.toml"),
+    ),
+    (
+        "rules/secrets-commerce.toml",
+        include_str!("../../rules/secrets-commerce.toml"),
+    ),
+    (
+        "rules/secrets-ai.toml",
+        include_str!("../../rules/secrets-ai.toml"),
+    ),
+    (
         "rules/financial.toml",
         include_str!("../../rules/financial.toml"),
     ),
@@ -117,6 +137,15 @@ pub struct Rule {
     pub priority: i32,
     pub pattern: String,
     pub validator: Option<Validator>,
+    /// A checksum the format carries: a value that fails it is still
+    /// reported (a real token may be mistyped), at [`CHECKSUM_FAILED_CONFIDENCE`].
+    pub checksum: Option<Validator>,
+    /// Lowest Shannon entropy (bits per byte) of a real value; shapeless
+    /// secrets below it are words, masks or sequences.
+    pub min_entropy: Option<f32>,
+    /// How a reason names one and several values ("OpenAI API key", "OpenAI
+    /// API keys"); empty when the entity's built-in words apply.
+    pub noun: Option<(String, String)>,
     pub reject: Option<meta::Regex>,
     /// Documentation values, normalised by [`normalize_test_value`].
     pub test_values: Vec<String>,
@@ -208,6 +237,10 @@ struct RuleDef {
     priority: i32,
     pattern: String,
     validator: Option<String>,
+    checksum: Option<String>,
+    min_entropy: Option<f32>,
+    noun: Option<String>,
+    plural: Option<String>,
     reject: Option<String>,
     #[serde(default)]
     test_values: Vec<String>,
@@ -241,6 +274,9 @@ fn default_window() -> usize {
 fn default_boost() -> f32 {
     0.2
 }
+
+/// Confidence of a value whose format checksum fails.
+pub const CHECKSUM_FAILED_CONFIDENCE: f32 = 0.4;
 
 /// Minimum number of examples of each kind a rule must carry.
 const MIN_EXAMPLES: usize = 3;
@@ -335,16 +371,34 @@ fn build_rule(file: &str, line: usize, pack: &str, def: RuleDef) -> Result<Rule,
             "named group {name:?} is not allowed; only `value` is"
         )));
     }
-    let validator = match &def.validator {
-        None => None,
-        Some(name) => Some(Validator::from_name(name).ok_or_else(|| {
-            let known: Vec<&str> = Validator::all().iter().map(|v| v.name()).collect();
-            err(format!(
-                "unknown validator {name:?} (known: {})",
-                known.join(", ")
-            ))
-        })?),
+    let lookup = |name: &Option<String>| -> Result<Option<Validator>, RuleError> {
+        match name {
+            None => Ok(None),
+            Some(name) => Validator::from_name(name).map(Some).ok_or_else(|| {
+                let known: Vec<&str> = Validator::all().iter().map(|v| v.name()).collect();
+                err(format!(
+                    "unknown validator {name:?} (known: {})",
+                    known.join(", ")
+                ))
+            }),
+        }
     };
+    let validator = lookup(&def.validator)?;
+    let checksum = lookup(&def.checksum)?;
+    if let Some(e) = def.min_entropy {
+        if !(0.0..=8.0).contains(&e) {
+            return Err(err(format!(
+                "min_entropy {e} is not within 0..8 bits per byte"
+            )));
+        }
+    }
+    if def.plural.is_some() && def.noun.is_none() {
+        return Err(err("plural given without noun".into()));
+    }
+    let noun = def.noun.as_ref().map(|one| {
+        let many = def.plural.clone().unwrap_or_else(|| format!("{one}s"));
+        (one.clone(), many)
+    });
     let reject = match &def.reject {
         None => None,
         Some(p) => Some(compile_aux(p).map_err(|e| err(format!("bad reject pattern: {e}")))?),
@@ -404,6 +458,9 @@ fn build_rule(file: &str, line: usize, pack: &str, def: RuleDef) -> Result<Rule,
         priority: def.priority,
         pattern: def.pattern,
         validator,
+        checksum,
+        min_entropy: def.min_entropy,
+        noun,
         reject,
         test_values: def
             .test_values

@@ -91,6 +91,10 @@ validators! {
     Date => "date",
     /// JSON Web Token whose header really decodes to JSON with `"alg"`.
     Jwt => "jwt",
+    /// GitHub classic and npm tokens: CRC32 of the random part, in base62.
+    Base62Crc32 => "base62_crc32",
+    /// PEM / OpenSSH / PGP private-key block with a real base64 key body.
+    PemPrivateKey => "pem_private_key",
 }
 
 impl Validator {
@@ -126,6 +130,8 @@ impl Validator {
             Validator::Phone => phone(value),
             Validator::Date => date(value),
             Validator::Jwt => jwt(value),
+            Validator::Base62Crc32 => crate::detect::token_checks::base62_crc32(value),
+            Validator::PemPrivateKey => crate::detect::token_checks::pem_private_key(value),
         }
     }
 }

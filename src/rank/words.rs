@@ -1,7 +1,10 @@
 //! Plain words for reasons: what an entity is called, what a product calls its
 //! items. The reasons are read by compliance officers, not by engineers.
 
+use crate::detect::rules::RuleSet;
 use crate::model::Product;
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// (singular, plural) of an entity, for "37 card numbers in 12 pages".
 pub fn entity_noun(entity: &str) -> (String, String) {
@@ -74,12 +77,34 @@ pub fn entity_noun(entity: &str) -> (String, String) {
         "GENETIC_DATA" => ("mention of genetic data", "mentions of genetic data"),
         "CLIENT_NAME" => ("client name", "client names"),
         _ => {
+            if let Some(pair) = rule_nouns().get(entity) {
+                return pair.clone();
+            }
             // A custom rule's entity: its name in lower case.
             let base = entity.to_ascii_lowercase().replace('_', " ");
             return (format!("{base} value"), format!("{base} values"));
         }
     };
     (pair.0.to_string(), pair.1.to_string())
+}
+
+/// The nouns the built-in rules give their entities (`noun` / `plural` in a
+/// pack); the first rule of an entity that names one decides.
+fn rule_nouns() -> &'static HashMap<String, (String, String)> {
+    static NOUNS: OnceLock<HashMap<String, (String, String)>> = OnceLock::new();
+    NOUNS.get_or_init(|| {
+        let mut nouns = HashMap::new();
+        // The built-in packs are tested to load; were they not to, the
+        // generic wording below still applies.
+        if let Ok(set) = RuleSet::load(None) {
+            for rule in set.rules {
+                if let Some(pair) = rule.noun {
+                    nouns.entry(rule.entity).or_insert(pair);
+                }
+            }
+        }
+        nouns
+    })
 }
 
 /// "1 card number" / "37 card numbers".

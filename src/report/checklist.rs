@@ -123,6 +123,21 @@ come from the inventory you supplied (type, sync mode, scope, notes).\n"
         }
     }
 
+    let rotate: Vec<(&Verdict, u64)> = summary.to_rotate().collect();
+    if !rotate.is_empty() {
+        let _ = writeln!(md, "## Rotate secrets (whatever you decide above)\n");
+        let _ = writeln!(md, "{}\n", crate::report::ROTATE_ADVICE);
+        for (x, n) in rotate {
+            let _ = writeln!(
+                md,
+                "- [ ] {} — rotate {}",
+                label(x),
+                crate::report::secrets_count(n)
+            );
+        }
+        md.push('\n');
+    }
+
     let renames: Vec<&Verdict> = summary.to_rename().collect();
     if !renames.is_empty() {
         let _ = writeln!(md, "## Rename (metadata is contributed anyway)\n");

@@ -284,6 +284,18 @@ pub fn rfc3339(secs: u64) -> String {
     )
 }
 
+/// What to do about secrets, said the same way in the checklist and the report.
+pub const ROTATE_ADVICE: &str =
+    "Secrets must be rotated (revoked and reissued) whatever is decided \
+about contribution: excluding a container stops future contribution, it does not undo the exposure \
+to everyone who could read the page or issue, nor what was contributed before. Then delete or \
+redact them.";
+
+/// "3 secrets" / "1 secret".
+pub fn secrets_count(n: u64) -> String {
+    format!("{n} {}", if n == 1 { "secret" } else { "secrets" })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -199,6 +199,17 @@ impl Summary {
             .count()
     }
 
+    /// The verdicts whose container holds secrets (test values left out), in
+    /// rank order, with how many: these must be rotated whatever is decided.
+    pub fn to_rotate(&self) -> impl Iterator<Item = (&Verdict, u64)> {
+        self.verdicts.iter().filter_map(|v| {
+            v.by_category
+                .get(&crate::model::Category::Secret)
+                .filter(|&&n| n > 0)
+                .map(|&n| (v, n))
+        })
+    }
+
     /// The verdicts whose container name holds a sensitive value, in rank order.
     pub fn to_rename(&self) -> impl Iterator<Item = &Verdict> {
         self.verdicts

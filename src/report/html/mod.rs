@@ -52,6 +52,7 @@ pub fn render(summary: &Summary) -> String {
     sections::verdict(&mut page, summary);
     sections::containers(&mut page, summary);
     sections::charts(&mut page, summary);
+    sections::rotations(&mut page, summary);
     sections::renames(&mut page, summary);
     sections::posture(&mut page, summary);
     sections::how_to_act(&mut page, summary);

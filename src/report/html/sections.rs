@@ -296,6 +296,29 @@ pub fn changes(page: &mut String, s: &Summary) {
     page.push_str("</ul></section>\n");
 }
 
+pub fn rotations(page: &mut String, s: &Summary) {
+    let rows: Vec<(&Verdict, u64)> = s.to_rotate().collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = write!(
+        page,
+        r#"<section id="rotate"><h2>Rotate secrets</h2><p>{}</p><ul>"#,
+        text(crate::report::ROTATE_ADVICE)
+    );
+    for (v, n) in rows {
+        let _ = write!(
+            page,
+            "<li><b>{}</b> <span class=\"key\">{}</span> ({}): rotate {}</li>",
+            text(&v.name),
+            text(&v.key),
+            text(&container_noun(v)),
+            text(&crate::report::secrets_count(n))
+        );
+    }
+    page.push_str("</ul></section>\n");
+}
+
 pub fn renames(page: &mut String, s: &Summary) {
     let rows: Vec<&Verdict> = s.to_rename().collect();
     if rows.is_empty() {
