@@ -31,7 +31,7 @@ fn every_builtin_example_and_negative_example_passes() {
 }
 
 #[test]
-fn the_twelve_packs_are_built_in() {
+fn the_thirteen_packs_are_built_in() {
     let mut names: Vec<String> = builtin().packs.iter().map(|p| p.name.clone()).collect();
     names.sort();
     assert_eq!(
@@ -48,6 +48,7 @@ fn the_twelve_packs_are_built_in() {
             "secrets-collab",
             "secrets-commerce",
             "secrets-dev",
+            "secrets-ops",
             "special-category"
         ]
     );
@@ -126,5 +127,5 @@ fn a_directory_pack_replaces_the_builtin_pack_of_the_same_name() {
     let contact = set.packs.iter().find(|p| p.name == "contact").unwrap();
     assert_eq!(contact.version, "local");
     assert!(!set.rules.iter().any(|r| r.pack == "contact"));
-    assert_eq!(set.packs.len(), 12);
+    assert_eq!(set.packs.len(), 13);
 }

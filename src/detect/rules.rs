@@ -39,6 +39,10 @@ const BUILTIN_PACKS: &[(&str, &str)] = &[
         include_str!("../../rules/secrets-ai.toml"),
     ),
     (
+        "rules/secrets-ops.toml",
+        include_str!("../../rules/secrets-ops.toml"),
+    ),
+    (
         "rules/financial.toml",
         include_str!("../../rules/financial.toml"),
     ),
