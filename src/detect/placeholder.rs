@@ -55,7 +55,7 @@ const MASK_BYTES: &[u8] = b"xX*#.?_-";
 /// Classify `value`; `None` when it may be a real secret.
 pub fn classify(value: &str) -> Option<Stand> {
     let bytes = value.as_bytes();
-    if bytes.contains(&b'<') && bytes.contains(&b'>') {
+    if bytes.first() == Some(&b'<') || (bytes.contains(&b'<') && bytes.contains(&b'>')) {
         return Some(Stand::Placeholder);
     }
     if TEMPLATE_MARKERS
