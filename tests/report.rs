@@ -433,3 +433,31 @@ fn values_in_titles_and_container_names_reach_no_output_unmasked() {
         .any(|c| c["name"] == format!("Payroll {CARD_IN_NAME} {EMAIL_IN_NAME}")));
     runtime.block_on(site.shutdown());
 }
+
+#[test]
+fn secrets_must_be_rotated_whatever_is_decided() {
+    let dir = tempfile::tempdir().unwrap();
+    let (html, summary) = demo_report(dir.path());
+    let checklist = read(&dir.path().join("out/checklist.md"));
+    // Every container the ranking counted secrets in is listed for rotation,
+    // kept ones included.
+    let with_secrets: Vec<&str> = summary["verdicts"]
+        .as_array()
+        .expect("verdicts")
+        .iter()
+        .filter(|v| v["by_category"]["secret"].as_u64().unwrap_or(0) > 0)
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert!(!with_secrets.is_empty(), "the demo plants secrets");
+    assert!(checklist.contains("## Rotate secrets"), "{checklist}");
+    assert!(html.contains(r#"<section id="rotate">"#));
+    let section = checklist
+        .split("## Rotate secrets")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .unwrap();
+    for name in &with_secrets {
+        assert!(section.contains(name), "{name} missing from:\n{section}");
+    }
+    assert!(section.contains("whatever is decided"));
+}
