@@ -17,7 +17,9 @@ fn corpus_mb() -> usize {
 }
 
 fn bench(c: &mut Criterion) {
-    let rules = RuleSet::load(None).expect("built-in rules load");
+    // WITHHOLD_BENCH_RULES=DIR adds or replaces packs, as `--rules DIR` does.
+    let extra = std::env::var_os("WITHHOLD_BENCH_RULES").map(std::path::PathBuf::from);
+    let rules = RuleSet::load(extra.as_deref()).expect("rules load");
     let engine = corpus::engine(&rules, 10_000).expect("engine builds");
     let names = corpus::client_names(10_000);
     let docs: Vec<Document> = corpus::as_documents(corpus::documents(corpus_mb() << 20, &names));

@@ -129,3 +129,36 @@ fn a_directory_pack_replaces_the_builtin_pack_of_the_same_name() {
     assert!(!set.rules.iter().any(|r| r.pack == "contact"));
     assert_eq!(set.packs.len(), 13);
 }
+
+/// Issue 11: at least 200 credential kinds, each with words of its own for
+/// the reasons ("3 OpenAI API keys in 2 pages"), and examples enough.
+#[test]
+fn secrets_cover_two_hundred_kinds_each_named_in_reasons() {
+    use withhold::model::Category;
+    use withhold::rank::words::entity_noun;
+    let set = builtin();
+    let secrets: Vec<_> = set
+        .rules
+        .iter()
+        .filter(|r| r.category == Category::Secret)
+        .collect();
+    assert!(
+        secrets.len() >= 200,
+        "{} secret rules, want at least 200",
+        secrets.len()
+    );
+    for r in &secrets {
+        let (one, many) = entity_noun(&r.entity);
+        assert!(
+            !one.ends_with(" value") && one != many,
+            "{} ({}): reasons would say {one:?}; give the rule a noun",
+            r.id,
+            r.entity
+        );
+    }
+    // A reason names the kind: "2 OpenAI API keys".
+    assert_eq!(
+        withhold::rank::words::count_of(2, "OPENAI_API_KEY"),
+        "2 OpenAI API keys"
+    );
+}

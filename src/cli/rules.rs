@@ -22,6 +22,7 @@ pub fn run(cmd: RulesCommand) -> Result<i32, CliError> {
                     let line = serde_json::json!({
                         "id": r.id, "entity": r.entity, "category": r.category.as_str(),
                         "severity": r.severity.as_str(), "pack": r.pack,
+                        "prefilter": crate::detect::prefilter::tier_name(&r.pattern),
                     });
                     let _ = writeln!(out, "{line}");
                 } else {
@@ -85,6 +86,11 @@ pub fn run(cmd: RulesCommand) -> Result<i32, CliError> {
             let _ = writeln!(out, "confidence:  {}", r.confidence);
             let _ = writeln!(out, "priority:    {}", r.priority);
             let _ = writeln!(out, "pattern:     {}", r.pattern);
+            let _ = writeln!(
+                out,
+                "prefilter:   {}",
+                crate::detect::prefilter::describe(&r.pattern)
+            );
             if let Some(v) = r.validator {
                 let _ = writeln!(out, "validator:   {}", v.name());
             }

@@ -16,7 +16,10 @@ use crate::detect::fingerprint::{normalize_value, Fingerprinter};
 use crate::detect::lanes::{LaneScanner, LaneSink};
 use crate::detect::mask::mask;
 use crate::detect::placeholder::{self, Stand};
-use crate::detect::rules::{parse_hir, syntax_config, Rule, RuleSet, CHECKSUM_FAILED_CONFIDENCE};
+use crate::detect::prefilter::{literal_prefixes, LiteralTier};
+use crate::detect::rules::{
+    parse_hir, syntax_config, Rule, RuleSet, CHECKSUM_FAILED_CONFIDENCE, NFA_SIZE_LIMIT,
+};
 use crate::detect::token_checks::shannon_entropy;
 use crate::model::{Category, Document, Finding, Origin, Severity};
 use regex_automata::util::captures::Captures;
@@ -60,7 +63,13 @@ pub struct DocumentScan {
 /// One compiled engine.
 #[derive(Debug)]
 pub struct Engine {
+    /// The DFA tier's rules first (`..dfa_rules`, in priority order, their
+    /// index is their pattern id in `regex` and `lanes`), then the literal
+    /// tier's (in priority order).
     rules: Vec<Rule>,
+    dfa_rules: usize,
+    /// The rules whose matches start with a literal, found by one automaton.
+    literal_tier: Option<LiteralTier>,
     regex: Option<meta::Regex>,
     /// Per rule: its id and entity, shared by all its findings.
     labels: Vec<(Arc<str>, Arc<str>)>,
@@ -164,15 +173,41 @@ impl Engine {
         // Pattern order is priority order: at the same start, leftmost-first
         // picks the earlier pattern, i.e. the more specific rule.
         rules.sort_by_key(|r| std::cmp::Reverse(r.priority));
-        let regex = if rules.is_empty() {
+        // Rules whose matches start with a literal go to the literal tier;
+        // the stable partition keeps each tier in priority order.
+        let prefixes: Vec<Option<Vec<Vec<u8>>>> =
+            rules.iter().map(|r| literal_prefixes(&r.pattern)).collect();
+        let mut order: Vec<usize> = (0..rules.len()).collect();
+        order.sort_by_key(|&i| prefixes[i].is_some());
+        let dfa_rules = order.iter().filter(|&&i| prefixes[i].is_none()).count();
+        let mut prefixes: Vec<Option<Vec<Vec<u8>>>> =
+            order.iter().map(|&i| prefixes[i].clone()).collect();
+        let rules: Vec<Rule> = order.iter().map(|&i| rules[i].clone()).collect();
+        let literal_tier = LiteralTier::new(
+            &prefixes
+                .iter_mut()
+                .enumerate()
+                .skip(dfa_rules)
+                .filter_map(|(i, p)| p.take().map(|p| (i, p)))
+                .collect::<Vec<_>>(),
+        )?;
+        let dfa_patterns: Vec<&str> = rules[..dfa_rules]
+            .iter()
+            .map(|r| r.pattern.as_str())
+            .collect();
+        let regex = if dfa_patterns.is_empty() {
             None
         } else {
-            let patterns: Vec<&str> = rules.iter().map(|r| r.pattern.as_str()).collect();
+            let patterns = &dfa_patterns;
             Some(
                 meta::Builder::new()
-                    .configure(meta::Config::new().hybrid_cache_capacity(DFA_CACHE_BYTES))
+                    .configure(
+                        meta::Config::new()
+                            .hybrid_cache_capacity(DFA_CACHE_BYTES)
+                            .nfa_size_limit(Some(NFA_SIZE_LIMIT)),
+                    )
                     .syntax(syntax_config())
-                    .build_many(&patterns)
+                    .build_many(patterns)
                     .map_err(|e| anyhow::anyhow!("compiling the rules together failed: {e}"))?,
             )
         };
@@ -190,12 +225,11 @@ impl Engine {
             max_len.push(max_match_len(&r.pattern));
             own_regex.push(re);
         }
-        let lanes = if rules.is_empty() {
+        let lanes = if dfa_patterns.is_empty() {
             None
         } else {
-            let patterns: Vec<&str> = rules.iter().map(|r| r.pattern.as_str()).collect();
             Some(
-                LaneScanner::new(&patterns, DFA_CACHE_BYTES)
+                LaneScanner::new(&dfa_patterns, DFA_CACHE_BYTES)
                     .map_err(|e| anyhow::anyhow!("compiling the rules' forward DFA failed: {e}"))?,
             )
         };
@@ -213,6 +247,8 @@ impl Engine {
             .map(|r| (Arc::from(r.id.as_str()), Arc::from(r.entity.as_str())))
             .collect();
         Ok(Engine {
+            dfa_rules,
+            literal_tier,
             labels,
             client_labels: (Arc::from(CLIENT_RULE_ID), Arc::from(CLIENT_ENTITY)),
             rules,
@@ -230,7 +266,7 @@ impl Engine {
         })
     }
 
-    /// The rules in pattern (priority) order.
+    /// The rules: the DFA tier's, then the literal tier's, each in priority order.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
     }
@@ -260,6 +296,14 @@ impl Engine {
         }
         for i in large {
             self.find_candidates_windowed(&docs[i].text, &mut candidates[i]);
+        }
+        if self.literal_tier.is_some() {
+            for (doc, c) in docs.iter().zip(candidates.iter_mut()) {
+                let literal = self.literal_candidates(&doc.text);
+                if !literal.is_empty() {
+                    *c = self.merge(std::mem::take(c), literal);
+                }
+            }
         }
         docs.iter()
             .zip(candidates)
@@ -296,6 +340,74 @@ impl Engine {
             }
             start = next;
         }
+    }
+
+    /// The literal tier over one document: each rule's own regex, anchored
+    /// where one of its literals occurs.
+    fn literal_candidates(&self, text: &str) -> Vec<Candidate> {
+        let Some(tier) = &self.literal_tier else {
+            return Vec::new();
+        };
+        let bytes = text.as_bytes();
+        let mut out = Vec::new();
+        let mut caps: Vec<Option<Captures>> = Vec::new();
+        // (start, rule) pairs tried, so two literals of one rule at one
+        // place run its regex once.
+        let mut tried: Vec<(usize, usize)> = Vec::new();
+        tier.hits(bytes, |start, rule| {
+            if tried.contains(&(start, rule)) {
+                return;
+            }
+            if tried.len() >= 64 {
+                tried.clear();
+            }
+            tried.push((start, rule));
+            let limit = self.max_len[rule].map_or(bytes.len(), |n| (start + n).min(bytes.len()));
+            let input = Input::new(bytes)
+                .range(start..limit)
+                .anchored(Anchored::Yes);
+            if let Some(m) = self.own_regex[rule].search(&input) {
+                if let Some(c) = self.evaluate(&mut caps, text, rule, m.start(), m.end()) {
+                    out.push(c);
+                }
+            }
+        });
+        out.sort_by_key(|c| (c.start, std::cmp::Reverse(c.end)));
+        out
+    }
+
+    /// The two tiers' candidates as one list without overlaps, with the
+    /// single pass's rules: where two overlap the earlier start wins, at the
+    /// same start the higher priority (then the longer); a keyword-anchored
+    /// secret gives way to a more specific rule's token inside it.
+    fn merge(&self, dfa: Vec<Candidate>, literal: Vec<Candidate>) -> Vec<Candidate> {
+        let mut all = dfa;
+        all.extend(literal);
+        all.sort_by_key(|c| (c.start, std::cmp::Reverse(c.end)));
+        let mut out: Vec<Candidate> = Vec::with_capacity(all.len());
+        for c in all {
+            if let Some(last) = out.last_mut() {
+                if c.start < last.end {
+                    if self.replaces(&c, last) {
+                        *last = c;
+                    }
+                    continue;
+                }
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    /// Whether `c`, starting at or after `last` and overlapping it, wins.
+    fn replaces(&self, c: &Candidate, last: &Candidate) -> bool {
+        let (pc, pl) = (self.rules[c.rule].priority, self.rules[last.rule].priority);
+        if c.start == last.start {
+            return pc > pl || (pc == pl && c.end > last.end);
+        }
+        pc > pl
+            && self.rules[last.rule].category == Category::Secret
+            && self.needs_captures[last.rule]
     }
 
     /// Client names, allow lists, masking and fingerprints for one document.
@@ -392,7 +504,7 @@ impl Engine {
         let mut accepted = self.evaluate(caps, text, pid, start, end);
         if accepted.is_none() {
             if let (Some(re), Some(&first)) = (&self.regex, bytes.get(start)) {
-                for q in pid + 1..self.rules.len() {
+                for q in pid + 1..self.dfa_rules {
                     if !self.first_bytes[q].contains(first) {
                         continue;
                     }

@@ -74,6 +74,10 @@ impl LaneScanner {
         let dfa = DFA::builder()
             .configure(DFA::config().cache_capacity(cache_bytes))
             .syntax(crate::detect::rules::syntax_config())
+            .thompson(
+                regex_automata::nfa::thompson::Config::new()
+                    .nfa_size_limit(Some(crate::detect::rules::NFA_SIZE_LIMIT)),
+            )
             .build_many(patterns)
             .map_err(|e| e.to_string())?;
         let for_pool = dfa.clone();
@@ -94,18 +98,29 @@ impl LaneScanner {
         let mut gave_up = Vec::new();
         let mut next_doc = 0;
         let mut lanes: [Option<Lane<'_>>; LANES] = std::array::from_fn(|_| None);
+        let mut stale = false;
         loop {
             // Keep every lane busy while documents remain.
             for slot in lanes.iter_mut() {
                 while slot.is_none() && next_doc < docs.len() {
                     let doc = next_doc;
                     next_doc += 1;
+                    let clears = cache.clear_count();
                     match self.start(cache, doc, docs[doc], 0) {
                         Ok(Some(lane)) => *slot = Some(lane),
                         Ok(None) => {}
                         Err(at) => gave_up.push(LaneGaveUp { doc, at }),
                     }
+                    if cache.clear_count() != clears {
+                        stale = true;
+                    }
                 }
+            }
+            if stale {
+                // A start state filled the cache and cleared it: every lane's
+                // state id may point nowhere now.
+                self.restart(cache, &mut lanes, None, &mut gave_up);
+                stale = false;
             }
             // Busy lanes first, so the ones in use are a prefix.
             lanes.sort_by_key(Option::is_none);
@@ -118,9 +133,20 @@ impl LaneScanner {
             }
             // One careful step for each lane: tagged states, the end of the
             // document, and restarts after a match happen here.
-            for slot in lanes.iter_mut() {
+            for i in 0..LANES {
+                let clears = cache.clear_count();
+                let Some(lane) = &mut lanes[i] else { continue };
+                let stepped = self.step(cache, lane);
+                if cache.clear_count() != clears {
+                    // This step filled the lazy DFA's cache and cleared it:
+                    // the other lanes' state ids point nowhere now.
+                    if !self.restart(cache, &mut lanes, Some(i), &mut gave_up) {
+                        continue;
+                    }
+                }
+                let slot = &mut lanes[i];
                 let Some(lane) = slot else { continue };
-                match self.step(cache, lane) {
+                match stepped {
                     Ok(Step::Continue) => {}
                     Ok(Step::Finished) => {
                         let next = match lane.mat {
@@ -147,6 +173,44 @@ impl LaneScanner {
             }
         }
         gave_up
+    }
+
+    /// After the cache was cleared: every lane but `keep` searches again from
+    /// where its search started (nothing is reported before a search
+    /// finishes, so nothing is lost or doubled). Should restarting clear the
+    /// cache again, every lane goes to the ordinary search. Returns whether
+    /// `keep` is still in place.
+    fn restart(
+        &self,
+        cache: &mut Cache,
+        lanes: &mut [Option<Lane<'_>>; LANES],
+        keep: Option<usize>,
+        gave_up: &mut Vec<LaneGaveUp>,
+    ) -> bool {
+        let clears = cache.clear_count();
+        for (j, slot) in lanes.iter_mut().enumerate() {
+            if Some(j) == keep {
+                continue;
+            }
+            if let Some(l) = slot.take() {
+                match self.start(cache, l.doc, l.hay, l.from) {
+                    Ok(fresh) => *slot = fresh,
+                    Err(at) => gave_up.push(LaneGaveUp { doc: l.doc, at }),
+                }
+            }
+        }
+        if cache.clear_count() == clears {
+            return true;
+        }
+        for slot in lanes.iter_mut() {
+            if let Some(l) = slot.take() {
+                gave_up.push(LaneGaveUp {
+                    doc: l.doc,
+                    at: l.from,
+                });
+            }
+        }
+        false
     }
 
     fn start<'h>(

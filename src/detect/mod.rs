@@ -9,6 +9,7 @@ pub mod fingerprint;
 mod lanes;
 pub mod mask;
 pub mod placeholder;
+pub mod prefilter;
 pub mod rules;
 pub mod token_checks;
 pub mod validators;

@@ -279,6 +279,11 @@ fn default_boost() -> f32 {
     0.2
 }
 
+/// The combined NFA of every rule: regex-automata's 10 MB default is too
+/// small for several hundred rules with bounded repetitions (a 190-character
+/// token is 190 states). Measured in BENCHMARKS.md.
+pub const NFA_SIZE_LIMIT: usize = 256 << 20;
+
 /// Confidence of a value whose format checksum fails.
 pub const CHECKSUM_FAILED_CONFIDENCE: f32 = 0.4;
 

@@ -1144,7 +1144,7 @@ mod tests {
         for &v in Validator::all() {
             assert_eq!(Validator::from_name(v.name()), Some(v));
         }
-        assert_eq!(Validator::all().len(), 24);
+        assert_eq!(Validator::all().len(), 26);
         assert_eq!(Validator::from_name("nope"), None);
         assert_eq!(Validator::from_name("LUHN"), None);
     }
