@@ -14,9 +14,23 @@ const DOT: char = '•';
 pub fn mask(category: Category, entity: &str, value: &str) -> String {
     match (category, entity) {
         // Markings and banners are labels, not data: showing them is the point.
-        (Category::ExportControl, _) | (_, "PRIVATE_KEY") => value.to_string(),
+        (Category::ExportControl, _) => value.to_string(),
+        (_, "PRIVATE_KEY") => mask_private_key(value),
         (_, "EMAIL_ADDRESS") => mask_email(value),
         _ => mask_alnum(value),
+    }
+}
+
+/// A private key shows its header line (`-----BEGIN RSA PRIVATE KEY-----`),
+/// which says what it is, and nothing of the key material after it.
+fn mask_private_key(value: &str) -> String {
+    let header = value
+        .strip_prefix("-----BEGIN ")
+        .and_then(|rest| rest.find("-----").map(|i| &value[..11 + i + 5]));
+    match header {
+        Some(h) if h.len() < value.len() => format!("{h} {DOT}{DOT}{DOT}"),
+        Some(h) => h.to_string(),
+        None => mask_alnum(value),
     }
 }
 
@@ -100,6 +114,20 @@ fn mask_alnum(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn private_keys_show_their_header_and_no_key_material() {
+        let key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAq3TnJ8yV1hQwZr5LmK2pX9fG4tBcD7eW0sUaYoNvRiHjEgMl\n-----END RSA PRIVATE KEY-----";
+        let m = mask(Category::Secret, "PRIVATE_KEY", key);
+        assert_eq!(m, "-----BEGIN RSA PRIVATE KEY----- •••");
+        assert!(!m.contains("MIIE"));
+        let bare = mask(
+            Category::Secret,
+            "PRIVATE_KEY",
+            "MIIEowIBAAKCAQEAq3TnJ8yV1hQwZr5LmK2p",
+        );
+        assert!(!bare.contains("AAKCAQEAq3Tn"), "{bare}");
+    }
 
     #[test]
     fn cards_keep_first_and_last_four() {

@@ -1023,6 +1023,13 @@ impl Gen {
             .join("\n")
     }
 
+    /// A PKCS#1 key body: base64 whose DER starts with a SEQUENCE (`MIIE`),
+    /// as the private-key validator requires.
+    fn key_body(&mut self, lines: usize) -> String {
+        let body = self.pem_body(lines);
+        format!("MIIE{}", &body[4..])
+    }
+
     fn ip(&mut self, first: &[u8]) -> String {
         format!(
             "{}.{}.{}.{}",
@@ -1564,12 +1571,14 @@ impl Gen {
         let (id, l) = self.new_content(&sp);
         let ip = self.ip(&[18, 52, 34]);
         let ip = self.plant(&l, "IP_ADDRESS", &ip);
-        let header = self.plant(&l, "PRIVATE_KEY", "-----BEGIN RSA PRIVATE KEY-----");
-        let pem = self.pem_body(6);
-        let key = self.code(
-            "text",
-            &format!("{header}\n{pem}\n-----END RSA PRIVATE KEY-----"),
+        // The whole block is the finding: the header alone is not a key.
+        let pem = self.key_body(6);
+        let block = self.plant(
+            &l,
+            "PRIVATE_KEY",
+            &format!("-----BEGIN RSA PRIVATE KEY-----\n{pem}\n-----END RSA PRIVATE KEY-----"),
         );
+        let key = self.code("text", &block);
         let body = [
             p(&format!("The bastion at {ip} is the only way into the production VPC. Access is by SSH key; your key is added by SRE when your access request is approved.")),
             p("The emergency key below is for when the identity provider is down. It lives here because the offline safe was not ready in time; it will move."),
@@ -2906,11 +2915,15 @@ impl Gen {
         ]);
         self.issue(&pr, &l, "Bug", "Debug logging leaks card numbers in payment-gateway", description, None, None, vec![
             jc(tomasz, |g, l| {
-                let header = g.plant(l, "PRIVATE_KEY", "-----BEGIN RSA PRIVATE KEY-----");
-                let pem = g.pem_body(4);
+                let pem = g.key_body(4);
+                let block = g.plant(
+                    l,
+                    "PRIVATE_KEY",
+                    &format!("-----BEGIN RSA PRIVATE KEY-----\n{pem}\n-----END RSA PRIVATE KEY-----"),
+                );
                 doc(vec![
                     pt("Worse: the gateway also prints its request-signing key at start-up when DEBUG is on:"),
-                    code_block("text", &format!("{header}\n{pem}\n-----END RSA PRIVATE KEY-----")),
+                    code_block("text", &block),
                 ])
             }),
             jc_text(mei, "Both fixed in the logging filter. Purging the affected indices tonight; the signing key is being rotated."),
