@@ -487,6 +487,8 @@ fn all_validators_round_trip_through_their_names() {
         "phone",
         "date",
         "jwt",
+        "base62_crc32",
+        "pem_private_key",
     ];
     assert_eq!(Validator::all().len(), names.len());
     for n in names {
