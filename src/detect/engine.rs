@@ -177,20 +177,24 @@ impl Engine {
         // the stable partition keeps each tier in priority order.
         let prefixes: Vec<Option<Vec<Vec<u8>>>> =
             rules.iter().map(|r| literal_prefixes(&r.pattern)).collect();
-        let mut order: Vec<usize> = (0..rules.len()).collect();
-        order.sort_by_key(|&i| prefixes[i].is_some());
-        let dfa_rules = order.iter().filter(|&&i| prefixes[i].is_none()).count();
-        let mut prefixes: Vec<Option<Vec<Vec<u8>>>> =
-            order.iter().map(|&i| prefixes[i].clone()).collect();
-        let rules: Vec<Rule> = order.iter().map(|&i| rules[i].clone()).collect();
-        let literal_tier = LiteralTier::new(
-            &prefixes
-                .iter_mut()
-                .enumerate()
-                .skip(dfa_rules)
-                .filter_map(|(i, p)| p.take().map(|p| (i, p)))
-                .collect::<Vec<_>>(),
-        )?;
+        let (mut tiered, mut literal): (Vec<_>, Vec<_>) = rules
+            .into_iter()
+            .zip(prefixes)
+            .partition(|(_, p)| p.is_none());
+        let dfa_rules = tiered.len();
+        tiered.append(&mut literal);
+        let mut literal_prefixes_of = Vec::new();
+        let rules: Vec<Rule> = tiered
+            .into_iter()
+            .enumerate()
+            .map(|(i, (rule, prefixes))| {
+                if let Some(p) = prefixes {
+                    literal_prefixes_of.push((i, p));
+                }
+                rule
+            })
+            .collect();
+        let literal_tier = LiteralTier::new(&literal_prefixes_of)?;
         let dfa_patterns: Vec<&str> = rules[..dfa_rules]
             .iter()
             .map(|r| r.pattern.as_str())
@@ -215,10 +219,8 @@ impl Engine {
         let mut needs_captures = Vec::with_capacity(rules.len());
         let mut max_len = Vec::with_capacity(rules.len());
         for r in &rules {
-            let re = meta::Builder::new()
-                .syntax(syntax_config())
-                .build(&r.pattern)
-                .map_err(|e| anyhow::anyhow!("compiling rule {} failed: {e}", r.id))?;
+            // Compiled when the pack loaded, with the same syntax settings.
+            let re = r.regex.clone();
             let has_value = re.group_info().to_index(PatternID::ZERO, "value").is_some();
             // `\b(?P<value>…)\b` reports the whole match: no captures needed.
             needs_captures.push(has_value && !value_is_whole_match(&r.pattern));
@@ -298,8 +300,10 @@ impl Engine {
             self.find_candidates_windowed(&docs[i].text, &mut candidates[i]);
         }
         if self.literal_tier.is_some() {
+            // Capture slots, allocated on a batch's first hit that needs them.
+            let mut caps: Vec<Option<Captures>> = Vec::new();
             for (doc, c) in docs.iter().zip(candidates.iter_mut()) {
-                let literal = self.literal_candidates(&doc.text);
+                let literal = self.literal_candidates(&mut caps, &doc.text);
                 if !literal.is_empty() {
                     *c = self.merge(std::mem::take(c), literal);
                 }
@@ -344,13 +348,12 @@ impl Engine {
 
     /// The literal tier over one document: each rule's own regex, anchored
     /// where one of its literals occurs.
-    fn literal_candidates(&self, text: &str) -> Vec<Candidate> {
+    fn literal_candidates(&self, caps: &mut Vec<Option<Captures>>, text: &str) -> Vec<Candidate> {
         let Some(tier) = &self.literal_tier else {
             return Vec::new();
         };
         let bytes = text.as_bytes();
         let mut out = Vec::new();
-        let mut caps: Vec<Option<Captures>> = Vec::new();
         // (start, rule) pairs tried, so two literals of one rule at one
         // place run its regex once.
         let mut tried: Vec<(usize, usize)> = Vec::new();
@@ -367,7 +370,7 @@ impl Engine {
                 .range(start..limit)
                 .anchored(Anchored::Yes);
             if let Some(m) = self.own_regex[rule].search(&input) {
-                if let Some(c) = self.evaluate(&mut caps, text, rule, m.start(), m.end()) {
+                if let Some(c) = self.evaluate(caps, text, rule, m.start(), m.end()) {
                     out.push(c);
                 }
             }

@@ -153,6 +153,7 @@ impl LaneScanner {
                             Some((rule, end)) => sink.on_match(lane.doc, lane.from, rule, end),
                             None => None,
                         };
+                        let clears = cache.clear_count();
                         let restarted = match next {
                             Some(from) => self.start(cache, lane.doc, lane.hay, from),
                             None => Ok(None),
@@ -163,6 +164,10 @@ impl LaneScanner {
                                 gave_up.push(LaneGaveUp { doc: lane.doc, at });
                                 *slot = None;
                             }
+                        }
+                        // A new start state can clear the cache too.
+                        if cache.clear_count() != clears {
+                            self.restart(cache, &mut lanes, Some(i), &mut gave_up);
                         }
                     }
                     Err(at) => {

@@ -140,6 +140,9 @@ pub struct Rule {
     pub confidence: f32,
     pub priority: i32,
     pub pattern: String,
+    /// `pattern` compiled (as the engine runs it alone), so that loading and
+    /// the engine do not each compile every rule.
+    pub regex: meta::Regex,
     pub validator: Option<Validator>,
     /// A checksum the format carries: a value that fails it is still
     /// reported (a real token may be mistyped), at [`CHECKSUM_FAILED_CONFIDENCE`].
@@ -287,6 +290,37 @@ pub const NFA_SIZE_LIMIT: usize = 256 << 20;
 /// Confidence of a value whose format checksum fails.
 pub const CHECKSUM_FAILED_CONFIDENCE: f32 = 0.4;
 
+/// A rule's `noun` and `plural` (default: the noun and an `s`).
+fn noun_pair(noun: Option<&str>, plural: Option<&str>) -> Option<(String, String)> {
+    let one = noun?;
+    Some((
+        one.to_string(),
+        plural.map_or_else(|| format!("{one}s"), str::to_string),
+    ))
+}
+
+/// Entity, noun and plural as the built-in packs name them, in pack order.
+/// Read from the TOML alone: reasons need the words, not the compiled rules.
+pub fn builtin_nouns() -> Vec<(String, (String, String))> {
+    #[derive(Deserialize)]
+    struct Pack {
+        #[serde(default)]
+        rule: Vec<Named>,
+    }
+    #[derive(Deserialize)]
+    struct Named {
+        entity: String,
+        noun: Option<String>,
+        plural: Option<String>,
+    }
+    BUILTIN_PACKS
+        .iter()
+        .filter_map(|(_, src)| toml::from_str::<Pack>(src).ok())
+        .flat_map(|p| p.rule)
+        .filter_map(|r| Some((r.entity, noun_pair(r.noun.as_deref(), r.plural.as_deref())?)))
+        .collect()
+}
+
 /// Minimum number of examples of each kind a rule must carry.
 const MIN_EXAMPLES: usize = 3;
 /// The widest context window a rule may ask for, to bound per-hit cost.
@@ -404,10 +438,7 @@ fn build_rule(file: &str, line: usize, pack: &str, def: RuleDef) -> Result<Rule,
     if def.plural.is_some() && def.noun.is_none() {
         return Err(err("plural given without noun".into()));
     }
-    let noun = def.noun.as_ref().map(|one| {
-        let many = def.plural.clone().unwrap_or_else(|| format!("{one}s"));
-        (one.clone(), many)
-    });
+    let noun = noun_pair(def.noun.as_deref(), def.plural.as_deref());
     let reject = match &def.reject {
         None => None,
         Some(p) => Some(compile_aux(p).map_err(|e| err(format!("bad reject pattern: {e}")))?),
@@ -466,6 +497,7 @@ fn build_rule(file: &str, line: usize, pack: &str, def: RuleDef) -> Result<Rule,
         confidence: def.confidence,
         priority: def.priority,
         pattern: def.pattern,
+        regex: compiled,
         validator,
         checksum,
         min_entropy: def.min_entropy,

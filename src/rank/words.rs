@@ -1,7 +1,7 @@
 //! Plain words for reasons: what an entity is called, what a product calls its
 //! items. The reasons are read by compliance officers, not by engineers.
 
-use crate::detect::rules::RuleSet;
+use crate::detect::rules::builtin_nouns;
 use crate::model::Product;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -94,14 +94,8 @@ fn rule_nouns() -> &'static HashMap<String, (String, String)> {
     static NOUNS: OnceLock<HashMap<String, (String, String)>> = OnceLock::new();
     NOUNS.get_or_init(|| {
         let mut nouns = HashMap::new();
-        // The built-in packs are tested to load; were they not to, the
-        // generic wording below still applies.
-        if let Ok(set) = RuleSet::load(None) {
-            for rule in set.rules {
-                if let Some(pair) = rule.noun {
-                    nouns.entry(rule.entity).or_insert(pair);
-                }
-            }
+        for (entity, pair) in builtin_nouns() {
+            nouns.entry(entity).or_insert(pair);
         }
         nouns
     })

@@ -296,6 +296,18 @@ pub fn changes(page: &mut String, s: &Summary) {
     page.push_str("</ul></section>\n");
 }
 
+/// `<li><b>Name</b> <span class="key">KEY</span> (what): tail</li>`.
+fn container_item(page: &mut String, v: &Verdict, tail: &str) {
+    let _ = write!(
+        page,
+        "<li><b>{}</b> <span class=\"key\">{}</span> ({}){}</li>",
+        text(&v.name),
+        text(&v.key),
+        text(&container_noun(v)),
+        text(tail)
+    );
+}
+
 pub fn rotations(page: &mut String, s: &Summary) {
     let rows: Vec<(&Verdict, u64)> = s.to_rotate().collect();
     if rows.is_empty() {
@@ -307,13 +319,10 @@ pub fn rotations(page: &mut String, s: &Summary) {
         text(crate::report::ROTATE_ADVICE)
     );
     for (v, n) in rows {
-        let _ = write!(
+        container_item(
             page,
-            "<li><b>{}</b> <span class=\"key\">{}</span> ({}): rotate {}</li>",
-            text(&v.name),
-            text(&v.key),
-            text(&container_noun(v)),
-            text(&crate::report::secrets_count(n))
+            v,
+            &format!(": rotate {}", crate::report::secrets_count(n)),
         );
     }
     page.push_str("</ul></section>\n");
@@ -328,13 +337,13 @@ pub fn renames(page: &mut String, s: &Summary) {
         r#"<section id="renames"><h2>Rename: names are metadata</h2><p>Below Enterprise, metadata — space and project names and keys among it — is always contributed, whatever is excluded. These names hold a sensitive value; rename them in the product.</p><ul>"#,
     );
     for v in rows {
-        let _ = write!(
+        container_item(
             page,
-            "<li><b>{}</b> <span class=\"key\">{}</span> ({}): its name or key holds {}</li>",
-            text(&v.name),
-            text(&v.key),
-            text(&container_noun(v)),
-            text(&describe_exposures(&v.metadata_exposures))
+            v,
+            &format!(
+                ": its name or key holds {}",
+                describe_exposures(&v.metadata_exposures)
+            ),
         );
     }
     page.push_str("</ul></section>\n");
