@@ -16,7 +16,7 @@ use crate::detect::fingerprint::{normalize_value, Fingerprinter};
 use crate::detect::lanes::{LaneScanner, LaneSink};
 use crate::detect::mask::mask;
 use crate::detect::placeholder::{self, Stand};
-use crate::detect::prefilter::{literal_prefixes, LiteralTier};
+use crate::detect::prefilter::{literal_prefixes, LiteralTier, Prefixes};
 use crate::detect::rules::{
     parse_hir, syntax_config, Rule, RuleSet, CHECKSUM_FAILED_CONFIDENCE, NFA_SIZE_LIMIT,
 };
@@ -44,6 +44,8 @@ const DFA_CACHE_BYTES: usize = 16 << 20;
 /// How far past a generic value a specific token may run (see
 /// `specific_rule_inside`).
 const SPECIFIC_LOOKAHEAD: usize = 1024;
+/// How far before a generic value a specific rule's match may begin.
+const SPECIFIC_LEAD_IN: usize = 8;
 
 /// Options that shape what the engine reports.
 #[derive(Debug, Clone, Default)]
@@ -175,7 +177,7 @@ impl Engine {
         rules.sort_by_key(|r| std::cmp::Reverse(r.priority));
         // Rules whose matches start with a literal go to the literal tier;
         // the stable partition keeps each tier in priority order.
-        let prefixes: Vec<Option<Vec<Vec<u8>>>> =
+        let prefixes: Vec<Option<Prefixes>> =
             rules.iter().map(|r| literal_prefixes(&r.pattern)).collect();
         let (mut tiered, mut literal): (Vec<_>, Vec<_>) = rules
             .into_iter()
@@ -664,7 +666,9 @@ impl Engine {
         let priority = self.rules[idx].priority;
         // The token may run past the generic value's end, not by much.
         let limit = (ve + SPECIFIC_LOOKAHEAD).min(text.len());
-        let mut pos = vs;
+        // A token's match may begin a few bytes before its value (the
+        // delimiter `aws-secret-key` requires before 40 characters).
+        let mut pos = vs.saturating_sub(SPECIFIC_LEAD_IN);
         while pos < ve {
             let input = Input::new(text.as_bytes()).range(pos..limit);
             let Some(m) = re.search(&input) else { break };
@@ -672,11 +676,13 @@ impl Engine {
                 break;
             }
             let q = m.pattern().as_usize();
-            if q != idx
-                && self.rules[q].priority > priority
-                && self.evaluate(caps, text, q, m.start(), m.end()).is_some()
-            {
-                return true;
+            if q != idx && self.rules[q].priority > priority {
+                let inside = self
+                    .evaluate(caps, text, q, m.start(), m.end())
+                    .is_some_and(|c| c.start >= vs && c.start < ve);
+                if inside {
+                    return true;
+                }
             }
             pos = m.start() + 1;
         }

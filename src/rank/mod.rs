@@ -207,7 +207,10 @@ pub fn raw_score(
 /// `100 × raw / (raw + half)`: 0 for nothing, 50 at `half`, approaching 100.
 pub fn score_of(raw: f64, policy: &Policy) -> f64 {
     let raw = raw.max(0.0);
-    100.0 * raw / (raw + policy.half)
+    // The same value as `100 × raw / (raw + half)`, written so that every
+    // step is monotone in `raw`: rounding then never lets a larger raw
+    // score come out a hair lower (a property the tests hold it to).
+    100.0 - 100.0 * policy.half / (raw + policy.half)
 }
 
 fn severity_weight(s: Severity, policy: &Policy) -> f64 {
