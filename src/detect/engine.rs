@@ -608,6 +608,9 @@ impl Engine {
         let documented = rule.is_test_value(value);
         let mut example = false;
         if rule.category == Category::Secret && !documented {
+            if placeholder::elided(&text.as_bytes()[ve..]) {
+                return None;
+            }
             match placeholder::classify(value) {
                 Some(Stand::Placeholder) => return None,
                 Some(Stand::Example) => example = true,
