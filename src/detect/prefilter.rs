@@ -18,7 +18,7 @@ const MAX_LITERALS: usize = 256;
 const MAX_VARIANTS: usize = 20_000;
 
 /// The literals every match of a rule starts with.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) struct Prefixes {
     /// Sorted and deduplicated; lower-cased unless `exact_case`.
     pub literals: Vec<Vec<u8>>,
@@ -176,10 +176,12 @@ pub fn describe(pattern: &str) -> String {
     }
 }
 
-/// The scan over every literal-tier rule's prefixes.
+/// The automaton over every literal-tier rule's prefixes.
 #[derive(Debug)]
 pub(crate) struct LiteralTier {
     automaton: AhoCorasick,
+    /// Per automaton pattern: the literal, and whether its case must match
+    /// (the automaton itself ignores case).
     literals: Vec<(Vec<u8>, bool)>,
     /// Per literal: the rules (engine indices) whose matches start with it.
     rules_of: Vec<Vec<usize>>,
@@ -194,8 +196,8 @@ impl LiteralTier {
         for (rule, prefixes) in rules {
             for p in &prefixes.literals {
                 let key = (p.clone(), prefixes.exact_case);
-                let id = *index.entry(key.clone()).or_insert_with(|| {
-                    literals.push(key);
+                let id = *index.entry(key).or_insert_with_key(|key| {
+                    literals.push(key.clone());
                     rules_of.push(Vec::new());
                     literals.len() - 1
                 });
