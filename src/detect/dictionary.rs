@@ -14,6 +14,7 @@
 //! the throughput on prose.
 
 use crate::detect::context::{is_whole_word, is_word_byte};
+use crate::detect::words::{block_word_mask, gather_high_bits, word_lanes};
 use aho_corasick::{
     AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, Input, MatchKind, StartKind,
 };
@@ -133,73 +134,6 @@ pub struct ClientDictionary {
     special_start: [bool; 256],
     has_special_start: bool,
     context: AhoCorasick,
-}
-
-const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-const fn splat(b: u8) -> u64 {
-    (b as u64) * 0x0101_0101_0101_0101
-}
-
-/// Per byte lane of `x`: high bit set when `lo <= lane <= hi` (hi < 0x80).
-/// Classic SWAR: no lane can carry into the next.
-#[inline]
-fn lanes_in_range(x: u64, lo: u8, hi: u8) -> u64 {
-    let y = x & LOW7;
-    let at_least_lo = y + splat(0x80 - lo);
-    let above_hi = y + splat(0x7f - hi);
-    at_least_lo & !above_hi & !x & HIGH
-}
-
-/// Per byte lane of `x`: high bit set when the lane is a word byte
-/// (`[A-Za-z0-9_]`, as [`is_word_byte`]).
-#[inline]
-fn word_lanes(x: u64) -> u64 {
-    let letters = lanes_in_range(x | splat(0x20), b'a', b'z');
-    let digits = lanes_in_range(x, b'0', b'9');
-    let y = x ^ splat(b'_');
-    let underscore = !(((y & LOW7) + LOW7) | y) & HIGH;
-    letters | digits | underscore
-}
-
-/// The lanes' high bits gathered into the low 8 bits, lane 0 first.
-#[inline]
-fn gather_high_bits(lanes: u64) -> u64 {
-    ((lanes >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
-}
-
-/// Bit j set when byte j of `block` is a word byte. Eight bytes at a time:
-/// several times faster than a byte loop, without `unsafe`.
-#[inline]
-fn word_mask_block(block: &[u8; 64]) -> u64 {
-    let mut mask = 0u64;
-    for k in 0..8 {
-        let mut eight = [0u8; 8];
-        eight.copy_from_slice(&block[k * 8..k * 8 + 8]);
-        mask |= gather_high_bits(word_lanes(u64::from_le_bytes(eight))) << (8 * k);
-    }
-    mask
-}
-
-/// [`word_mask_block`] for a chunk of at most 64 bytes (the text's tail).
-fn word_mask(chunk: &[u8]) -> u64 {
-    let mut padded = [0u8; 64];
-    let n = chunk.len().min(64);
-    padded[..n].copy_from_slice(&chunk[..n]);
-    word_mask_block(&padded)
-}
-
-/// The word mask of the `b`-th 64-byte block of `bytes` (0 past the end).
-#[inline]
-fn block_word_mask(bytes: &[u8], b: usize) -> u64 {
-    match bytes.get(b * 64..b * 64 + 64) {
-        Some(full) => match <&[u8; 64]>::try_from(full) {
-            Ok(block) => word_mask_block(block),
-            Err(_) => 0,
-        },
-        None => bytes.get(b * 64..).map_or(0, word_mask),
-    }
 }
 
 /// The key at `i` given the number of word bytes that start there.
@@ -661,19 +595,6 @@ mod tests {
             ["Summit"]
         );
         assert_eq!(names(&d, "renew the Summit contract"), ["Summit"]);
-    }
-
-    #[test]
-    fn word_mask_agrees_with_is_word_byte_on_every_byte() {
-        for first in 0..=255u8 {
-            let chunk: Vec<u8> = (0..64).map(|j| first.wrapping_add(j as u8 * 4)).collect();
-            let expected = chunk
-                .iter()
-                .enumerate()
-                .fold(0u64, |m, (j, &b)| m | (u64::from(is_word_byte(b)) << j));
-            assert_eq!(word_mask(&chunk), expected, "block starting at {first}");
-        }
-        assert_eq!(word_mask(b"ab c"), 0b1011);
     }
 
     #[test]

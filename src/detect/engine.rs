@@ -196,7 +196,7 @@ impl Engine {
                 rule
             })
             .collect();
-        let literal_tier = LiteralTier::new(&literal_prefixes_of)?;
+        let literal_tier = LiteralTier::new(&literal_prefixes_of);
         let dfa_patterns: Vec<&str> = rules[..dfa_rules]
             .iter()
             .map(|r| r.pattern.as_str())

@@ -13,3 +13,4 @@ pub mod prefilter;
 pub mod rules;
 pub mod token_checks;
 pub mod validators;
+mod words;

@@ -1,12 +1,28 @@
 //! The literal tier: rules whose every match starts with one of a few
 //! literals (`ghp_`, `xoxb-`, `sk-ant-`, `AKIA`, a keyword such as
-//! `datadog`). One Aho-Corasick pass over the text finds every place such a
-//! literal occurs; only there is the rule's own regex run, anchored. Two
-//! hundred vendor rules then cost one automaton pass, where in the combined
-//! DFA each would add states to every byte's transition.
+//! `datadog`). Only where such a literal occurs is the rule's own regex
+//! run, anchored. Two hundred vendor rules then cost little more than one,
+//! where in the combined DFA each would add states to every byte's
+//! transition.
+//!
+//! Where can such a literal begin? Literals are looked up only at the gate
+//! positions of `words::gate_mask_block`: where an identifier part begins
+//! (after a byte that is not a letter or digit, so after `_`, `-`, `.`, or
+//! at a lower-to-upper step as in `myDatadogKey`) and at punctuation. That
+//! is about one byte in five of prose, found eight bytes at a time. A rule
+//! that begins at a word boundary (`\bghp_`, `(?:\b|_)zoom`) loses nothing;
+//! a keyword rule without one (`(?i:datadog)…`) is found at every part of
+//! an identifier (`MY_DATADOG_KEY`, `myDatadogKey`, `my-datadog.key`) but not
+//! glued inside one in a single case (`mydatadogkey`): the price of not
+//! looking at every byte, stated in `rules explain`. The lookup is a bit
+//! test in a bitset over the hashes of the literals' first four (or three)
+//! case-folded bytes; only the rare survivors are compared with the
+//! literals. One Aho-Corasick automaton over all of them ran at about
+//! 320 MB/s on every byte, and at every byte even a bit test costs more
+//! than the rest of the engine (BENCHMARKS.md).
 
 use crate::detect::rules::parse_hir;
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use crate::detect::words::{block_gate_mask, GateCarry};
 use regex_syntax::hir::{Class, Hir, HirKind, Repetition};
 
 /// The shortest literal worth a prefilter: shorter ones (`dd`, `sk`) occur
@@ -19,18 +35,23 @@ const MAX_VARIANTS: usize = 20_000;
 
 /// The literals every match of a rule starts with.
 #[derive(Debug)]
-pub(crate) struct Prefixes {
+pub struct Prefixes {
     /// Sorted and deduplicated; lower-cased unless `exact_case`.
     pub literals: Vec<Vec<u8>>,
     /// The pattern is case-sensitive where its prefixes are: `AKIA` is not
     /// `akia`, and `OTE` (a base64 prefix) must not fire on every "note".
     pub exact_case: bool,
+    /// Every match that begins with an ASCII letter or digit begins at a
+    /// word start (`\b`, `^`, `\A` come first), so the gate hides none of
+    /// the rule's matches; otherwise keywords glued inside an identifier in
+    /// one case are not found (see the module notes).
+    pub word_gated: bool,
 }
 
 /// The literals every match of `pattern` starts with, or `None` when they
 /// cannot be bounded, are too short, or would occur in ordinary text
 /// (digits and punctuation alone: `123`, `+44`, `$1$`).
-pub(crate) fn literal_prefixes(pattern: &str) -> Option<Prefixes> {
+pub fn literal_prefixes(pattern: &str) -> Option<Prefixes> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
     let parsed = parse_hir(pattern)?;
     let hir = fold_case_pairs(&parsed);
@@ -57,15 +78,27 @@ pub(crate) fn literal_prefixes(pattern: &str) -> Option<Prefixes> {
         return None;
     }
     // What follows a keyword (`\t`, ` `, `=`, `:`) multiplies the literals
-    // without making them rarer: cut each at the first such byte past the
-    // minimum length.
-    for l in out.iter_mut() {
-        if let Some(cut) = l
-            .iter()
+    // without making them rarer: where several literals share the part
+    // before such a byte (past the minimum length), they become that part.
+    // A literal alone with its part stays whole: `hand geometry` is much
+    // rarer than `hand`.
+    let cut_at = |l: &[u8]| {
+        l.iter()
             .skip(MIN_LITERAL)
             .position(|b| b.is_ascii_whitespace() || b"=:\"'(".contains(b))
-        {
-            l.truncate(MIN_LITERAL + cut);
+            .map(|cut| MIN_LITERAL + cut)
+    };
+    let mut sharing: std::collections::HashMap<Vec<u8>, usize> = Default::default();
+    for l in &out {
+        if let Some(cut) = cut_at(l) {
+            *sharing.entry(l[..cut].to_vec()).or_default() += 1;
+        }
+    }
+    for l in out.iter_mut() {
+        if let Some(cut) = cut_at(l) {
+            if sharing.get(&l[..cut]).is_some_and(|&n| n > 1) {
+                l.truncate(cut);
+            }
         }
     }
     out.sort();
@@ -95,11 +128,58 @@ pub(crate) fn literal_prefixes(pattern: &str) -> Option<Prefixes> {
         minimal.push(l);
     }
     let out = minimal;
-    let selective = out.iter().all(|l| is_selective(l));
+    // The gate knows letters, digits and punctuation: a literal that begins
+    // with a blank or a non-ASCII byte stays in the DFA tier.
+    let gateable = out.iter().all(|l| {
+        l.first()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || b.is_ascii_punctuation())
+    });
+    let selective = gateable && out.iter().all(|l| is_selective(l));
     (out.len() <= MAX_LITERALS && selective).then_some(Prefixes {
         literals: out,
         exact_case,
+        word_gated: alnum_starts_at_word_start(&parsed),
     })
+}
+
+/// Whether every match of `hir` that begins with an ASCII letter or digit
+/// begins at a word start: after a byte that is not `[A-Za-z0-9_]`, or at
+/// the text's start. Conservative: `false` when unsure. A Unicode `\b`
+/// qualifies too, as a letter after an ASCII word byte is no boundary.
+fn alnum_starts_at_word_start(hir: &Hir) -> bool {
+    use regex_syntax::hir::Look;
+    match hir.kind() {
+        HirKind::Look(look) => matches!(
+            look,
+            Look::Start
+                | Look::StartLF
+                | Look::StartCRLF
+                | Look::WordAscii
+                | Look::WordUnicode
+                | Look::WordStartAscii
+                | Look::WordStartUnicode
+                | Look::WordStartHalfAscii
+                | Look::WordStartHalfUnicode
+        ),
+        HirKind::Literal(lit) => lit.0.first().is_some_and(|b| !b.is_ascii_alphanumeric()),
+        HirKind::Class(Class::Bytes(c)) => c
+            .ranges()
+            .iter()
+            .all(|r| (r.start()..=r.end()).all(|b| !b.is_ascii_alphanumeric())),
+        HirKind::Class(Class::Unicode(c)) => c.ranges().iter().all(|r| {
+            (r.start()..=r.end())
+                .take(0x80)
+                .all(|ch| !ch.is_ascii_alphanumeric())
+        }),
+        HirKind::Capture(c) => alnum_starts_at_word_start(&c.sub),
+        HirKind::Repetition(r) => r.min > 0 && alnum_starts_at_word_start(&r.sub),
+        HirKind::Alternation(branches) => branches.iter().all(alnum_starts_at_word_start),
+        // The first part decides: where it can match empty, it is `true` only
+        // if each empty path passes a boundary (`(?:\b|_)`), since empty
+        // repetitions and non-gating looks are `false`.
+        HirKind::Concat(parts) => parts.first().is_some_and(alnum_starts_at_word_start),
+        HirKind::Empty => false,
+    }
 }
 
 /// Whether a literal is rare enough in ordinary text to be worth a
@@ -162,13 +242,19 @@ pub fn tier_name(pattern: &str) -> &'static str {
 pub fn describe(pattern: &str) -> String {
     match literal_prefixes(pattern) {
         Some(p) => format!(
-            "literal tier, starts with {}{}",
+            "literal tier, starts with {}{}{}",
             if p.exact_case { "" } else { "(any case) " },
             p.literals
                 .iter()
                 .map(|l| format!("{:?}", String::from_utf8_lossy(l)))
                 .collect::<Vec<_>>()
-                .join(" | ")
+                .join(" | "),
+            if p.word_gated {
+                ""
+            } else {
+                "; looked for where an identifier part begins (MY_KEYWORD, myKeyword, my-keyword), \
+                 not glued inside one in a single case (mykeyword)"
+            }
         ),
         None => {
             "DFA tier (no literal of 3+ characters starts every match): runs on every byte".into()
@@ -176,23 +262,268 @@ pub fn describe(pattern: &str) -> String {
     }
 }
 
-/// The automaton over every literal-tier rule's prefixes.
+/// Bits in the literal bitset: 32 KiB. Smaller ones let common words
+/// through by collision, each of them thousands of times.
+const GATE_FILTER_BITS: u32 = 18;
+
+/// Literals by the case-folded key of their first four bytes (three for
+/// 3-byte literals). One bitset over the keys' hashes answers most gate
+/// positions with one or two bit tests in 8 KiB. A survivor (common words
+/// such as "data" or "team" begin literals like `datadog` and `teamcity`, so
+/// one gate in ten survives in prose) looks its key up among the distinct
+/// keys and compares the next four bytes of each literal with that key as
+/// one masked word, before any literal is compared in full.
+#[derive(Debug, Default)]
+struct KeyTable {
+    /// The 4-byte keys of every literal of four bytes or more, and the
+    /// 3-byte keys of 3-byte literals.
+    filter: Vec<u64>,
+    /// Behind `filter`: the 4-byte keys of literals shorter than eight
+    /// bytes, and the 8-byte keys of the others.
+    second: Vec<u64>,
+    four: Keyed,
+    three: Keyed,
+}
+
+/// Literals grouped by key.
+#[derive(Debug, Default)]
+struct Keyed {
+    /// Distinct keys, sorted, and each key's range of `entries`.
+    keys: Vec<u32>,
+    ranges: Vec<(u32, u32)>,
+    entries: Vec<Entry>,
+    /// Open addressing over `keys` (index + 1; 0 is empty): a survivor
+    /// finds its key in one or two probes, where a binary search over a
+    /// thousand keys mispredicts its way through ten.
+    slots: Vec<u32>,
+}
+
+/// One literal under its key: the case-folded bytes 4..8 of the literal
+/// (as far as it reaches) and the mask that covers them.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    next: u32,
+    mask: u32,
+    id: u32,
+}
+
+/// A 4-byte key's slot; 3-byte keys use another multiplier, so that the
+/// two kinds share one bitset without colliding by construction.
+#[inline(always)]
+fn slot4(key: u32) -> usize {
+    (key.wrapping_mul(0x9E37_79B1) >> (32 - GATE_FILTER_BITS)) as usize
+}
+
+/// Where the probe for `key` starts in a table of `size` (a power of two).
+#[inline(always)]
+fn probe_start(key: u32, size: usize) -> usize {
+    (key.wrapping_mul(0x2545_F491) >> 7) as usize & (size - 1)
+}
+
+#[inline(always)]
+fn slot8(key: u64) -> usize {
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - GATE_FILTER_BITS)) as usize
+}
+
+#[inline(always)]
+fn slot3(key: u32) -> usize {
+    (key.wrapping_mul(0x85EB_CA77) >> (32 - GATE_FILTER_BITS)) as usize
+}
+
+impl Keyed {
+    fn new(mut literals: Vec<(u32, Entry)>) -> Keyed {
+        literals.sort_unstable_by_key(|(key, e)| (*key, e.id));
+        let mut keyed = Keyed::default();
+        for (key, entry) in literals {
+            if keyed.keys.last() != Some(&key) {
+                keyed.keys.push(key);
+                let at = keyed.entries.len() as u32;
+                keyed.ranges.push((at, at));
+            }
+            keyed.entries.push(entry);
+            if let Some(r) = keyed.ranges.last_mut() {
+                r.1 += 1;
+            }
+        }
+        let size = (keyed.keys.len() * 2).next_power_of_two().max(2);
+        keyed.slots = vec![0; size];
+        for (k, &key) in keyed.keys.iter().enumerate() {
+            let mut slot = probe_start(key, size);
+            while keyed.slots[slot] != 0 {
+                slot = (slot + 1) & (size - 1);
+            }
+            keyed.slots[slot] = k as u32 + 1;
+        }
+        keyed
+    }
+
+    #[inline]
+    fn find(&self, key: u32) -> Option<usize> {
+        let size = self.slots.len();
+        if size == 0 {
+            return None;
+        }
+        let mut slot = probe_start(key, size);
+        loop {
+            let k = *self.slots.get(slot)? as usize;
+            if k == 0 {
+                return None;
+            }
+            if self.keys.get(k - 1) == Some(&key) {
+                return Some(k - 1);
+            }
+            slot = (slot + 1) & (size - 1);
+        }
+    }
+
+    #[inline]
+    fn each(&self, key: u32, next: u32, f: &mut impl FnMut(usize)) {
+        let Some(k) = self.find(key) else {
+            return;
+        };
+        let (from, to) = self.ranges[k];
+        for e in self
+            .entries
+            .get(from as usize..to as usize)
+            .unwrap_or_default()
+        {
+            if next & e.mask == e.next {
+                f(e.id as usize);
+            }
+        }
+    }
+}
+
+impl KeyTable {
+    fn new(literals: &[(Vec<u8>, bool)]) -> KeyTable {
+        let (mut four, mut three) = (Vec::new(), Vec::new());
+        let mut filter = vec![0u64; 1 << (GATE_FILTER_BITS - 6)];
+        let mut second = vec![0u64; 1 << (GATE_FILTER_BITS - 6)];
+        let set = |bits: &mut Vec<u64>, slot: usize| bits[slot >> 6] |= 1 << (slot & 63);
+        for (id, (bytes, _)) in literals.iter().enumerate() {
+            let id = id as u32;
+            let slot = if bytes.len() == 3 {
+                let key = key3_of(bytes);
+                three.push((
+                    key,
+                    Entry {
+                        next: 0,
+                        mask: 0,
+                        id,
+                    },
+                ));
+                slot3(key)
+            } else {
+                let key = key4_of(bytes);
+                let reach = bytes.len().min(8) - 4;
+                let mask = if reach == 4 {
+                    u32::MAX
+                } else {
+                    (1u32 << (8 * reach)) - 1
+                };
+                let next = key4_at(bytes, 4) & mask;
+                four.push((key, Entry { next, mask, id }));
+                if bytes.len() >= 8 {
+                    set(&mut second, slot8(key8(key, next)));
+                } else {
+                    set(&mut second, slot4(key));
+                }
+                slot4(key)
+            };
+            set(&mut filter, slot);
+        }
+        KeyTable {
+            filter,
+            second,
+            four: Keyed::new(four),
+            three: Keyed::new(three),
+        }
+    }
+
+    #[inline(always)]
+    fn bit(bits: &[u64], slot: usize) -> bool {
+        bits.get(slot >> 6)
+            .is_some_and(|w| w >> (slot & 63) & 1 == 1)
+    }
+
+    /// Whether a literal may begin at `at`: the text's first eight bytes
+    /// there against literals of eight bytes or more, its first four against
+    /// shorter ones, its first three against 3-byte ones. Eight bytes keep
+    /// words such as "data" and "team" from passing for `datadog_` and
+    /// `teamcity`.
+    #[inline(always)]
+    fn may_match(&self, text: &[u8], at: usize, with_three: bool) -> bool {
+        let key4 = key4_at(text, at);
+        if Self::bit(&self.filter, slot4(key4)) {
+            let key = key8(key4, key4_at(text, at + 4));
+            if Self::bit(&self.second, slot4(key4)) || Self::bit(&self.second, slot8(key)) {
+                return true;
+            }
+        }
+        with_three && Self::bit(&self.filter, slot3(key4 & 0x00ff_ffff))
+    }
+
+    /// The literal ids whose first eight bytes (as far as the literal
+    /// reaches) match the text's at `at`, case-folded; unverified beyond.
+    fn candidates(&self, text: &[u8], at: usize, mut f: impl FnMut(usize)) {
+        let key4 = key4_at(text, at);
+        let next = key4_at(text, at + 4);
+        self.four.each(key4, next, &mut f);
+        self.three.each(key4 & 0x00ff_ffff, 0, &mut f);
+    }
+}
+
+/// The literal tier's lookup structures.
 #[derive(Debug)]
 pub(crate) struct LiteralTier {
-    automaton: AhoCorasick,
-    /// Per automaton pattern: the literal, and whether its case must match
-    /// (the automaton itself ignores case).
+    /// Per literal: its bytes, and whether its case must match (the keys
+    /// ignore case).
     literals: Vec<(Vec<u8>, bool)>,
     /// Per literal: the rules (engine indices) whose matches start with it.
     rules_of: Vec<Vec<usize>>,
+    /// Every literal, looked up at gate positions.
+    keys: KeyTable,
+}
+
+/// The first four bytes at `i` (zeros past the end), ASCII letters folded to
+/// lower case. Other bytes are folded too (`_` with DEL): keys only narrow
+/// the search, the literal comparison decides.
+#[inline]
+fn key4_at(text: &[u8], i: usize) -> u32 {
+    let x = match text.get(i..i + 4) {
+        Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
+        _ => {
+            let mut four = [0u8; 4];
+            let tail = text.get(i..).unwrap_or_default();
+            let n = tail.len().min(4);
+            four[..n].copy_from_slice(&tail[..n]);
+            u32::from_le_bytes(four)
+        }
+    };
+    x | 0x2020_2020
+}
+
+/// Two 4-byte keys as one.
+#[inline(always)]
+fn key8(first: u32, next: u32) -> u64 {
+    u64::from(first) | u64::from(next) << 32
+}
+
+fn key4_of(literal: &[u8]) -> u32 {
+    key4_at(literal, 0)
+}
+
+fn key3_of(literal: &[u8]) -> u32 {
+    key4_at(literal, 0) & 0x00ff_ffff
 }
 
 impl LiteralTier {
     /// `rules` pairs each engine rule index with its prefixes.
-    pub(crate) fn new(rules: &[(usize, Prefixes)]) -> anyhow::Result<Option<LiteralTier>> {
+    pub(crate) fn new(rules: &[(usize, Prefixes)]) -> Option<LiteralTier> {
+        // (bytes, exact case) → literal id.
+        let mut index: std::collections::HashMap<(Vec<u8>, bool), usize> = Default::default();
         let mut literals: Vec<(Vec<u8>, bool)> = Vec::new();
         let mut rules_of: Vec<Vec<usize>> = Vec::new();
-        let mut index: std::collections::HashMap<(Vec<u8>, bool), usize> = Default::default();
         for (rule, prefixes) in rules {
             for p in &prefixes.literals {
                 let key = (p.clone(), prefixes.exact_case);
@@ -207,50 +538,69 @@ impl LiteralTier {
             }
         }
         if literals.is_empty() {
-            return Ok(None);
+            return None;
         }
-        let patterns: Vec<&[u8]> = literals.iter().map(|(l, _)| l.as_slice()).collect();
-        // A DFA runs two to three times as fast as the default NFA over
-        // thousands of literals (BENCHMARKS.md); should it exceed its size
-        // limit (a huge `--rules` pack), the contiguous NFA still works.
-        let build = |kind| {
-            AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .kind(Some(kind))
-                .match_kind(MatchKind::Standard)
-                .build(&patterns)
-        };
-        let automaton = build(AhoCorasickKind::DFA)
-            .or_else(|_| build(AhoCorasickKind::ContiguousNFA))
-            .map_err(|e| anyhow::anyhow!("building the literal prefilter failed: {e}"))?;
-        Ok(Some(LiteralTier {
-            automaton,
+        Some(LiteralTier {
+            keys: KeyTable::new(&literals),
             literals,
             rules_of,
-        }))
+        })
     }
 
-    /// Every (start, rule) where a literal of the rule occurs; a rule may be
-    /// named twice at one start when two of its literals begin there (the
-    /// caller drops repeats).
+    /// Whether literal `id` occurs at `at`.
+    #[inline]
+    fn occurs(&self, text: &[u8], at: usize, id: usize) -> bool {
+        let (lit, exact) = &self.literals[id];
+        match text.get(at..at + lit.len()) {
+            Some(here) if *exact => here == lit.as_slice(),
+            Some(here) => here.eq_ignore_ascii_case(lit),
+            None => false,
+        }
+    }
+
+    /// Every (start, rule) where a literal of the rule occurs, in order of
+    /// start; a rule may be named twice at one start when two of its
+    /// literals begin there (the caller drops repeats).
     pub(crate) fn hits(&self, text: &[u8], mut f: impl FnMut(usize, usize)) {
-        for m in self.automaton.find_overlapping_iter(text) {
-            let id = m.pattern().as_usize();
-            let (lit, exact) = &self.literals[id];
-            // The automaton ignores case; a case-sensitive rule's literal must match exactly.
-            if *exact && text.get(m.start()..m.end()) != Some(lit.as_slice()) {
-                continue;
+        let mut report = |at: usize, id: usize| {
+            if self.occurs(text, at, id) {
+                for &rule in &self.rules_of[id] {
+                    f(at, rule);
+                }
             }
-            for &rule in &self.rules_of[id] {
-                f(m.start(), rule);
+        };
+        // First the tight loop: gates whose key passes the bitset (a few in
+        // a hundred); then, apart from it, the lookups and comparisons.
+        let mut survivors: Vec<usize> = Vec::new();
+        let with_three = !self.keys.three.keys.is_empty();
+        let mut carry = GateCarry::default();
+        // Per block, the survivors are written without a branch on the
+        // filter's answer, which is unpredictable at one gate in ten.
+        let mut block_survivors = [0usize; 64];
+        for block in 0..text.len().div_ceil(64) {
+            let base = block * 64;
+            let mut gates = block_gate_mask(text, block, &mut carry);
+            let mut n = 0;
+            while gates != 0 {
+                let at = base + gates.trailing_zeros() as usize;
+                gates &= gates - 1;
+                block_survivors[n] = at;
+                n += usize::from(self.keys.may_match(text, at, with_three));
             }
+            survivors.extend_from_slice(&block_survivors[..n]);
+        }
+        for at in survivors {
+            self.keys.candidates(text, at, |id| report(at, id));
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::literal_prefixes;
+    use super::{literal_prefixes, LiteralTier};
+    use crate::detect::rules::RuleSet;
+    use crate::detect::words::is_gate;
+    use regex_automata::Input;
 
     fn lits(p: &str) -> Option<Vec<String>> {
         literal_prefixes(p).map(|v| {
@@ -321,5 +671,95 @@ mod tests {
         );
         assert_eq!(lits(r"(?:\A|\s)(?P<value>[A-Za-z0-9/+]{40})"), None);
         assert_eq!(lits(r"\b[0-9]{8,10}:AA[A-Za-z0-9_-]{33}"), None);
+    }
+
+    #[test]
+    fn word_gating_is_decided_by_what_starts_the_pattern() {
+        let gated = |p: &str| literal_prefixes(p).unwrap().word_gated;
+        assert!(gated(r"\bghp_[A-Za-z0-9]{36}"));
+        assert!(gated(r"(?i:(?:\b|_)(?:zoom|asana)secret=\S{8})"));
+        assert!(gated(r"(?m)^AKIA[0-9A-Z]{16}"));
+        assert!(gated(r"(?P<value>-----BEGIN [A-Z ]{3,20}KEY-----)"));
+        // No boundary: `myokta_token` must still be found mid-word.
+        assert!(!gated(r"(?i:okta)[\w.-]{0,20}token=\S{8}"));
+        assert!(!gated(r"(?:\b|x)?okta_key=\S{8}"));
+    }
+
+    /// The gate must never hide a match that begins where it looks: on the
+    /// packs' own examples, glued with words, underscores and camel case
+    /// around them, every place where a literal-tier rule matches (anchored,
+    /// brute force) at a gate is among the tier's hits; off the gate, only
+    /// rules that are not word-gated match, and only where a keyword is
+    /// glued inside an identifier.
+    #[test]
+    fn the_gated_tier_reports_every_place_a_literal_rule_matches() {
+        let rules = RuleSet::load(None).unwrap();
+        let tiered: Vec<(usize, super::Prefixes)> = rules
+            .rules
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| literal_prefixes(&r.pattern).map(|p| (i, p)))
+            .collect();
+        let tier = LiteralTier::new(&tiered).unwrap();
+        let glue = [
+            "", " ", "_", "my", "MY_", "x", "\n", "\"", "=", "é", "(", "-", "my",
+        ];
+        let mut text = String::new();
+        for (n, r) in rules.rules.iter().enumerate() {
+            for e in &r.examples {
+                text.push_str(glue[n % glue.len()]);
+                text.push_str(&e.text);
+                text.push_str(glue[(n + 5) % glue.len()]);
+                text.push_str(&e.text.to_uppercase());
+            }
+        }
+        let bytes = text.as_bytes();
+        let mut hits = std::collections::HashSet::new();
+        tier.hits(bytes, |at, rule| {
+            hits.insert((at, rule));
+        });
+        let mut matched = 0;
+        let mut glued = 0;
+        for (rule, prefixes) in &tiered {
+            let re = &rules.rules[*rule].regex;
+            let mut at = 0;
+            while at < bytes.len() {
+                let Some(m) = re.search(&Input::new(bytes).range(at..)) else {
+                    break;
+                };
+                let start = m.start();
+                if is_gate(bytes, start) {
+                    matched += 1;
+                    assert!(
+                        hits.contains(&(start, *rule)),
+                        "{} matches at {start} but the tier has no hit there: {:?}",
+                        rules.rules[*rule].id,
+                        String::from_utf8_lossy(&bytes[start..(start + 40).min(bytes.len())])
+                    );
+                } else {
+                    // Off the gate: a letter or digit after a letter or digit
+                    // of the same case step, in a rule without a boundary.
+                    assert!(
+                        !prefixes.word_gated,
+                        "{} is word-gated yet matches off the gate at {start}",
+                        rules.rules[*rule].id
+                    );
+                    assert!(
+                        bytes[start].is_ascii_alphanumeric()
+                            && bytes[start - 1].is_ascii_alphanumeric()
+                    );
+                    glued += 1;
+                }
+                at = start + 1;
+            }
+        }
+        assert!(
+            matched > 1000,
+            "only {matched} matches: the test text is too thin"
+        );
+        assert!(
+            glued > 10,
+            "only {glued} glued matches: the test does not reach the gate's limit"
+        );
     }
 }
