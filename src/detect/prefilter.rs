@@ -15,9 +15,9 @@
 //! an identifier (`MY_DATADOG_KEY`, `myDatadogKey`, `my-datadog.key`) but not
 //! glued inside one in a single case (`mydatadogkey`): the price of not
 //! looking at every byte, stated in `rules explain`. The lookup is a bit
-//! test in a bitset over the hashes of the literals' first four (or three)
-//! case-folded bytes; only the rare survivors are compared with the
-//! literals. One Aho-Corasick automaton over all of them ran at about
+//! test over the hashes of the literals' first four (or three) case-folded
+//! bytes, then one over their first eight; only the rare survivors are
+//! compared with the literals. One Aho-Corasick automaton over all of them ran at about
 //! 320 MB/s on every byte, and at every byte even a bit test costs more
 //! than the rest of the engine (BENCHMARKS.md).
 
@@ -35,7 +35,7 @@ const MAX_VARIANTS: usize = 20_000;
 
 /// The literals every match of a rule starts with.
 #[derive(Debug)]
-pub struct Prefixes {
+pub(crate) struct Prefixes {
     /// Sorted and deduplicated; lower-cased unless `exact_case`.
     pub literals: Vec<Vec<u8>>,
     /// The pattern is case-sensitive where its prefixes are: `AKIA` is not
@@ -51,7 +51,7 @@ pub struct Prefixes {
 /// The literals every match of `pattern` starts with, or `None` when they
 /// cannot be bounded, are too short, or would occur in ordinary text
 /// (digits and punctuation alone: `123`, `+44`, `$1$`).
-pub fn literal_prefixes(pattern: &str) -> Option<Prefixes> {
+pub(crate) fn literal_prefixes(pattern: &str) -> Option<Prefixes> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
     let parsed = parse_hir(pattern)?;
     let hir = fold_case_pairs(&parsed);
@@ -268,7 +268,7 @@ const GATE_FILTER_BITS: u32 = 18;
 
 /// Literals by the case-folded key of their first four bytes (three for
 /// 3-byte literals). One bitset over the keys' hashes answers most gate
-/// positions with one or two bit tests in 8 KiB. A survivor (common words
+/// positions with one bit test, the rest with a second (32 KiB each). A survivor (common words
 /// such as "data" or "team" begin literals like `datadog` and `teamcity`, so
 /// one gate in ten survives in prose) looks its key up among the distinct
 /// keys and compares the next four bytes of each literal with that key as
@@ -569,9 +569,9 @@ impl LiteralTier {
                 }
             }
         };
-        // First the tight loop: gates whose key passes the bitset (a few in
-        // a hundred); then, apart from it, the lookups and comparisons.
-        let mut survivors: Vec<usize> = Vec::new();
+        // Per block, first the tight loop: gates whose keys pass the bitsets
+        // (a few in a hundred); then, apart from it, the lookups and
+        // comparisons. No allocation per document.
         let with_three = !self.keys.three.keys.is_empty();
         let mut carry = GateCarry::default();
         // Per block, the survivors are written without a branch on the
@@ -587,10 +587,9 @@ impl LiteralTier {
                 block_survivors[n] = at;
                 n += usize::from(self.keys.may_match(text, at, with_three));
             }
-            survivors.extend_from_slice(&block_survivors[..n]);
-        }
-        for at in survivors {
-            self.keys.candidates(text, at, |id| report(at, id));
+            for &at in &block_survivors[..n] {
+                self.keys.candidates(text, at, |id| report(at, id));
+            }
         }
     }
 }

@@ -1,6 +1,6 @@
-//! Word bytes eight at a time (SWAR, no `unsafe`): the masks that gate the
-//! client dictionary and the literal tier on word starts, so that both look
-//! closely at one position in six instead of every byte.
+//! Bytes eight at a time (SWAR, no `unsafe`): the masks that gate the client
+//! dictionary on word starts and the literal tier on identifier-part starts,
+//! so that both look closely at one position in six instead of every byte.
 
 pub(crate) const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
 pub(crate) const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -49,24 +49,31 @@ pub(crate) fn word_mask_block(block: &[u8; 64]) -> u64 {
     mask
 }
 
+/// `f` of the `b`-th 64-byte block of `bytes`, zero-padded past the end.
+#[inline]
+fn on_block(bytes: &[u8], b: usize, f: impl FnOnce(&[u8; 64]) -> u64) -> u64 {
+    match bytes.get(b * 64..b * 64 + 64).map(<&[u8; 64]>::try_from) {
+        Some(Ok(full)) => f(full),
+        _ => {
+            let mut padded = [0u8; 64];
+            let chunk = bytes.get(b * 64..).unwrap_or_default();
+            let n = chunk.len().min(64);
+            padded[..n].copy_from_slice(&chunk[..n]);
+            f(&padded)
+        }
+    }
+}
+
 /// [`word_mask_block`] for a chunk of at most 64 bytes (the text's tail).
-pub(crate) fn word_mask(chunk: &[u8]) -> u64 {
-    let mut padded = [0u8; 64];
-    let n = chunk.len().min(64);
-    padded[..n].copy_from_slice(&chunk[..n]);
-    word_mask_block(&padded)
+#[cfg(test)]
+fn word_mask(chunk: &[u8]) -> u64 {
+    on_block(chunk, 0, word_mask_block)
 }
 
 /// The word mask of the `b`-th 64-byte block of `bytes` (0 past the end).
 #[inline]
 pub(crate) fn block_word_mask(bytes: &[u8], b: usize) -> u64 {
-    match bytes.get(b * 64..b * 64 + 64) {
-        Some(full) => match <&[u8; 64]>::try_from(full) {
-            Ok(block) => word_mask_block(block),
-            Err(_) => 0,
-        },
-        None => bytes.get(b * 64..).map_or(0, word_mask),
-    }
+    on_block(bytes, b, word_mask_block)
 }
 
 /// What the previous eight bytes ended in, for [`gate_mask_block`].
@@ -108,16 +115,7 @@ pub(crate) fn gate_mask_block(block: &[u8; 64], carry: &mut GateCarry) -> u64 {
 /// past the end.
 #[inline]
 pub(crate) fn block_gate_mask(bytes: &[u8], b: usize, carry: &mut GateCarry) -> u64 {
-    match bytes.get(b * 64..b * 64 + 64).map(<&[u8; 64]>::try_from) {
-        Some(Ok(full)) => gate_mask_block(full, carry),
-        _ => {
-            let mut padded = [0u8; 64];
-            let chunk = bytes.get(b * 64..).unwrap_or_default();
-            let n = chunk.len().min(64);
-            padded[..n].copy_from_slice(&chunk[..n]);
-            gate_mask_block(&padded, carry)
-        }
-    }
+    on_block(bytes, b, |block| gate_mask_block(block, carry))
 }
 
 /// The gate of one position, byte by byte: what [`gate_mask_block`] computes.
